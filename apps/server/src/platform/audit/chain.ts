@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+
+/** The fields of an audit record that the hash covers, in a fixed order. */
+export interface AuditFields {
+  seq: number;
+  at: Date;
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  entityType: string;
+  entityId: string | null;
+  nodePath: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  prevHash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted, so a record hashes the same after a round trip through jsonb. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function auditHash(r: AuditFields): string {
+  const body = canonicalJson([
+    r.seq,
+    r.at.toISOString(),
+    r.actorId,
+    r.actorRole,
+    r.action,
+    r.entityType,
+    r.entityId,
+    r.nodePath,
+    r.ip,
+    r.details,
+    r.prevHash,
+  ]);
+  return createHash('sha256').update(body).digest('hex');
+}

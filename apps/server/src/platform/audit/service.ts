@@ -1,0 +1,94 @@
+import { and, asc, desc, gt, like, sql } from 'drizzle-orm';
+import type { Actor } from '../access.js';
+import type { Db, Executor } from '../db/index.js';
+import { auditLog } from '../db/schema.js';
+import { GENESIS_HASH, auditHash } from './chain.js';
+
+export interface AuditEntry {
+  action: string;
+  entityType: string;
+  entityId?: string | null;
+  /** Path of the jurisdiction node the record belongs to, so inspectors can read it by place. */
+  nodePath?: string | null;
+  details?: Record<string, unknown>;
+}
+
+// One advisory lock id for the chain: appends are serialized until their transaction commits.
+const AUDIT_CHAIN_LOCK = 727001;
+
+/**
+ * Append an audit record inside the caller's transaction, so the record commits with the change
+ * it describes, or not at all.
+ */
+export async function appendAudit(tx: Executor, actor: Actor | null, entry: AuditEntry): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
+  const [last] = await tx
+    .select({ seq: auditLog.seq, hash: auditLog.hash })
+    .from(auditLog)
+    .orderBy(desc(auditLog.seq))
+    .limit(1);
+  const record = {
+    seq: (last?.seq ?? 0) + 1,
+    at: new Date(),
+    actorId: actor?.userId ?? null,
+    actorRole: actor?.role ?? null,
+    action: entry.action,
+    entityType: entry.entityType,
+    entityId: entry.entityId ?? null,
+    nodePath: entry.nodePath ?? null,
+    ip: actor?.ip ?? null,
+    details: entry.details ?? {},
+    prevHash: last?.hash ?? GENESIS_HASH,
+  };
+  await tx.insert(auditLog).values({ ...record, hash: auditHash(record) });
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  /** The first record whose hash, link or sequence does not hold. */
+  firstBroken: { seq: number; reason: string } | null;
+}
+
+/** Recompute the chain from the start; any edited, deleted or inserted record breaks it. */
+export async function verifyAuditChain(db: Db, batchSize = 5000): Promise<VerifyResult> {
+  let prevHash = GENESIS_HASH;
+  let expectedSeq = 1;
+  let checked = 0;
+  for (;;) {
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(gt(auditLog.seq, expectedSeq - 1))
+      .orderBy(asc(auditLog.seq))
+      .limit(batchSize);
+    for (const row of rows) {
+      if (row.seq !== expectedSeq) {
+        return { ok: false, checked, firstBroken: { seq: expectedSeq, reason: `record ${expectedSeq} is missing` } };
+      }
+      if (row.prevHash !== prevHash) {
+        return { ok: false, checked, firstBroken: { seq: row.seq, reason: 'link to the previous record does not match' } };
+      }
+      if (auditHash(row) !== row.hash) {
+        return { ok: false, checked, firstBroken: { seq: row.seq, reason: 'contents do not match its hash' } };
+      }
+      prevHash = row.hash;
+      expectedSeq++;
+      checked++;
+    }
+    if (rows.length < batchSize) break;
+  }
+  return { ok: true, checked, firstBroken: null };
+}
+
+export async function listAudit(db: Db, actor: Actor, opts: { limit: number; beforeSeq?: number; entityType?: string }) {
+  const conds = [like(auditLog.nodePath, `${actor.nodePath}%`)];
+  if (opts.beforeSeq) conds.push(sql`${auditLog.seq} < ${opts.beforeSeq}`);
+  if (opts.entityType) conds.push(sql`${auditLog.entityType} = ${opts.entityType}`);
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...conds))
+    .orderBy(desc(auditLog.seq))
+    .limit(opts.limit);
+}

@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events';
+import type { Database } from './db/index.js';
+
+/**
+ * Cross-instance domain events. Payloads are small (ids and sequence numbers); receivers read
+ * what they need from the database, which stays the source of truth.
+ */
+export interface EventBus {
+  publish(topic: string, payload: Record<string, unknown>): Promise<void>;
+  subscribe(topic: string, handler: (payload: Record<string, unknown>) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** In one process (embedded engine): a plain emitter. */
+export function createLocalBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(topic, payload) {
+      emitter.emit(topic, payload);
+    },
+    subscribe(topic, handler) {
+      emitter.on(topic, handler);
+      return () => emitter.off(topic, handler);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/**
+ * Across instances on one PostgreSQL: LISTEN/NOTIFY on one channel. Every instance, the sender
+ * included, receives each event once through the database, so ordering is the same everywhere.
+ */
+export async function createPostgresBus(database: Database, channel = 'pingan_events'): Promise<EventBus> {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const stop = await database.listen(channel, (raw) => {
+    try {
+      const { topic, payload } = JSON.parse(raw) as { topic: string; payload: Record<string, unknown> };
+      emitter.emit(topic, payload);
+    } catch {
+      // A foreign or malformed notification on our channel is ignored, never fatal.
+    }
+  });
+  return {
+    async publish(topic, payload) {
+      await database.notify(channel, JSON.stringify({ topic, payload }));
+    },
+    subscribe(topic, handler) {
+      emitter.on(topic, handler);
+      return () => emitter.off(topic, handler);
+    },
+    async close() {
+      await stop();
+      emitter.removeAllListeners();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of the server, read from environment variables in this one place.
+ * docs/operations.md lists them; keep the two in step.
+ */
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+
+const ConfigSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** postgres://… selects PostgreSQL; unset selects the embedded PGlite engine. */
+  DATABASE_URL: z.string().url().optional(),
+  /** Data directory of the embedded engine. */
+  PINGAN_DATA_DIR: z.string().default(path.resolve('.data/pglite')),
+  /** Load the demo county and demo accounts when the database is empty. */
+  PINGAN_DEMO: bool.default(true),
+  PINGAN_SIMULATOR: bool.default(true),
+  /** Mark cookies Secure and send HSTS: set when served behind TLS. */
+  PINGAN_SECURE_COOKIES: bool.default(false),
+  PINGAN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
+  PINGAN_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+  PINGAN_LOCKOUT_MINUTES: z.coerce.number().positive().default(15),
+  PINGAN_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  PINGAN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  PINGAN_WEB_DIST: z.string().default(path.resolve('apps/web/dist')),
+  REDIS_URL: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, ...overrides };
+}

@@ -1,0 +1,177 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from '../../schema.js';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Anything that runs queries: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Database {
+  engine: Engine;
+  db: Db;
+  /** Raw SQL with positional parameters, for bulk work (COPY-like inserts, PostGIS helpers). */
+  query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Listen to PostgreSQL NOTIFY on a channel (both engines support it). */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../drizzle',
+);
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  /** Connections of the PostgreSQL pool. */
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts.dataDir);
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir ?? 'memory://', { extensions: { postgis } });
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    engine: 'pglite',
+    db,
+    async query<T>(text: string, params: unknown[] = []) {
+      const r = await client.query<T>(text, params);
+      return r.rows;
+    },
+    async listen(channel, onPayload) {
+      const unsub = await client.listen(channel, onPayload);
+      return async () => unsub();
+    },
+    async notify(channel, payload) {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    async ping() {
+      await client.query('select 1');
+    },
+    async close() {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Fail fast while the database is down so requests get 503, never a hang.
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 30_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const listeners = new Set<pg.Client>();
+  return {
+    engine: 'postgres',
+    db,
+    async query<T extends Record<string, unknown>>(text: string, params: unknown[] = []) {
+      const r = await pool.query<T>(text, params);
+      return r.rows;
+    },
+    async listen(channel, onPayload) {
+      let stopped = false;
+      let client: pg.Client | null = null;
+      // A dedicated connection that reconnects by itself after a database restart.
+      const connect = async (): Promise<void> => {
+        while (!stopped) {
+          const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+          try {
+            await c.connect();
+            c.on('notification', (n) => n.channel === channel && onPayload(n.payload ?? ''));
+            c.on('error', () => undefined);
+            c.on('end', () => {
+              listeners.delete(c);
+              if (!stopped) setTimeout(() => void connect(), 500);
+            });
+            await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+            client = c;
+            listeners.add(c);
+            return;
+          } catch {
+            await c.end().catch(() => undefined);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        if (client) {
+          listeners.delete(client);
+          await client.end().catch(() => undefined);
+        }
+      };
+    },
+    async notify(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      for (const c of listeners) await c.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * Apply migrations. On PostgreSQL several instances may start at once, so the run holds an
+ * advisory lock; PGlite has one connection and needs none.
+ */
+export async function applyMigrations(database: Database, databaseUrl?: string): Promise<void> {
+  if (database.engine === 'pglite') {
+    await database.query('create extension if not exists postgis');
+    await migratePglite(database.db as unknown as Parameters<typeof migratePglite>[0], { migrationsFolder });
+    return;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock(727000)');
+    await client.query('create extension if not exists postgis');
+    await migratePg(drizzlePg({ client }), { migrationsFolder });
+  } finally {
+    await client.query('select pg_advisory_unlock(727000)').catch(() => undefined);
+    await client.end();
+  }
+}
+
+/** Whether every migration in the folder is recorded as applied (for /readyz). */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  const rows = await database.db.execute<{ n: number }>(
+    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+  );
+  return Number(rows.rows[0]?.n ?? 0) >= journal.entries.length;
+}

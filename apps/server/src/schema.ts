@@ -1,0 +1,2 @@
+// The one Drizzle schema of the server: every module's tables, for drizzle-kit and for typed queries.
+export * from './platform/db/schema.js';
