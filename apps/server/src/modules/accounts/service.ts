@@ -3,7 +3,7 @@ import type { Role } from '@pingan/contracts';
 import { type Actor, assertCoversNode, assertCoversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
 import { hashPassword } from '../../platform/auth/service.js';
-import type { Database, Tx } from '../../platform/db/index.js';
+import type { Database, Executor, Tx } from '../../platform/db/index.js';
 import { jurisdictionNodes, users } from '../../platform/db/schema.js';
 import { conflict, forbidden, notFound } from '../../platform/errors.js';
 import { maskPhone, mayReveal } from '../../platform/masking.js';
@@ -39,8 +39,8 @@ function present(row: UserRow, revealPhone: boolean): UserView {
 
 export function createAccountService({ database }: { database: Database }) {
   const { db } = database;
-  const selectUser = () =>
-    db
+  const selectUser = (exec: Executor = db) =>
+    exec
       .select({
         user: users,
         nodeName: jurisdictionNodes.name,
@@ -49,8 +49,8 @@ export function createAccountService({ database }: { database: Database }) {
       .from(users)
       .innerJoin(jurisdictionNodes, eq(jurisdictionNodes.id, users.nodeId));
 
-  async function load(id: string): Promise<UserRow> {
-    const [row] = await selectUser().where(eq(users.id, id));
+  async function load(id: string, exec: Executor = db): Promise<UserRow> {
+    const [row] = await selectUser(exec).where(eq(users.id, id));
     if (!row) throw notFound('The user');
     return { ...row.user, nodeName: row.nodeName, nodePath: row.nodePath };
   }
@@ -116,7 +116,7 @@ export function createAccountService({ database }: { database: Database }) {
 
     async update(actor: Actor, id: string, body: z.infer<typeof UpdateUserBody>): Promise<UserView> {
       return db.transaction(async (tx) => {
-        const row = await load(id);
+        const row = await load(id, tx);
         assertCoversPath(actor, row.nodePath);
         if (body.role) assertMayGrant(actor, body.role);
         if (actor.role !== 'admin') assertMayGrant(actor, row.role as Role);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleGroups } from '../access.js';
+import { assertCoversNode, roleGroups } from '../access.js';
 import type { AppContext, ZodApp } from '../context.js';
 import { ApiErrorSchemas } from '../http/schemas.js';
 import { actorOf } from '../http/access-hook.js';
@@ -28,16 +28,29 @@ export function auditRoutes(app: ZodApp, ctx: AppContext): void {
         summary: 'Audit records of your jurisdiction, newest first',
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(500).default(100),
-          beforeSeq: z.coerce.number().int().positive().optional(),
+          /** The `nextCursor` of the previous page. */
+          cursor: z.coerce.number().int().positive().optional(),
           entityType: z.string().max(64).optional(),
+          /** Prefix of the action, e.g. `user.` or `personal_data.read`. */
+          action: z.string().max(64).optional(),
+          /** Only records at and below this node (which must be in your jurisdiction). */
+          nodeId: z.string().uuid().optional(),
         }),
-        response: { 200: z.object({ records: z.array(AuditRecord) }), ...ApiErrorSchemas },
+        response: {
+          200: z.object({ items: z.array(AuditRecord), nextCursor: z.string().nullable() }),
+          ...ApiErrorSchemas,
+        },
       },
     },
     async (req) => {
-      const rows = await listAudit(ctx.database.db, actorOf(req), req.query);
+      const { limit, cursor, entityType, action, nodeId } = req.query;
+      const actor = actorOf(req);
+      const nodePath = nodeId ? await assertCoversNode(ctx.database.db, actor, nodeId) : actor.nodePath;
+      const rows = await listAudit(ctx.database.db, nodePath, { limit, beforeSeq: cursor, entityType, action });
+      const last = rows.at(-1);
       return {
-        records: rows.map((r) => ({
+        nextCursor: rows.length === limit && last ? String(last.seq) : null,
+        items: rows.map((r) => ({
           seq: r.seq,
           at: r.at.toISOString(),
           actorId: r.actorId,
@@ -64,12 +77,15 @@ export function auditRoutes(app: ZodApp, ctx: AppContext): void {
           200: z.object({
             ok: z.boolean(),
             checked: z.number(),
-            firstBroken: z.object({ seq: z.number(), reason: z.string() }).nullable(),
+            firstBad: z.object({ seq: z.number(), reason: z.string() }).nullable(),
           }),
           ...ApiErrorSchemas,
         },
       },
     },
-    async () => verifyAuditChain(ctx.database.db),
+    async () => {
+      const r = await verifyAuditChain(ctx.database.db);
+      return { ok: r.ok, checked: r.checked, firstBad: r.firstBroken };
+    },
   );
 }

@@ -81,10 +81,16 @@ export async function verifyAuditChain(db: Db, batchSize = 5000): Promise<Verify
   return { ok: true, checked, firstBroken: null };
 }
 
-export async function listAudit(db: Db, actor: Actor, opts: { limit: number; beforeSeq?: number; entityType?: string }) {
-  const conds = [like(auditLog.nodePath, `${actor.nodePath}%`)];
+/** Records at and below a node path (already checked against the actor), newest first. */
+export async function listAudit(
+  db: Db,
+  nodePath: string,
+  opts: { limit: number; beforeSeq?: number | undefined; entityType?: string | undefined; action?: string | undefined },
+) {
+  const conds = [like(auditLog.nodePath, `${nodePath}%`)];
   if (opts.beforeSeq) conds.push(sql`${auditLog.seq} < ${opts.beforeSeq}`);
   if (opts.entityType) conds.push(sql`${auditLog.entityType} = ${opts.entityType}`);
+  if (opts.action) conds.push(like(auditLog.action, `${opts.action.replace(/[%_\\]/g, '\\$&')}%`));
   return db
     .select()
     .from(auditLog)

@@ -4,7 +4,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { SignJWT, jwtVerify } from 'jose';
 import { Role } from '@pingan/contracts';
 import type { Actor } from '../access.js';
-import type { Database } from '../db/index.js';
+import type { Database, Executor } from '../db/index.js';
 import { jurisdictionNodes, platformSecrets, sessions, users } from '../db/schema.js';
 import { appendAudit } from '../audit/service.js';
 import { DomainError } from '../errors.js';
@@ -48,8 +48,15 @@ export async function createAuthService(database: Database, settings: AuthSettin
 
   const csrfTokenFor = (tokenHash: string) => createHmac('sha256', csrfSecret).update(tokenHash).digest('base64url');
 
-  async function actorForUser(userId: string, sessionId: string | null, ip: string | null): Promise<Actor | null> {
-    const [row] = await db
+  async function actorForUser(
+    userId: string,
+    sessionId: string | null,
+    ip: string | null,
+    // Inside a transaction pass it: PGlite has one connection, and a query beside the open
+    // transaction would wait for it forever.
+    exec: Executor = db,
+  ): Promise<Actor | null> {
+    const [row] = await exec
       .select({
         id: users.id,
         username: users.username,
@@ -120,7 +127,7 @@ export async function createAuthService(database: Database, settings: AuthSettin
           .insert(sessions)
           .values({ tokenHash, userId: user.id, expiresAt, ip, userAgent: userAgent?.slice(0, 300) })
           .returning({ id: sessions.id });
-        const actor = await actorForUser(user.id, s!.id, ip);
+        const actor = await actorForUser(user.id, s!.id, ip, tx);
         await appendAudit(tx, actor, {
           action: 'auth.login',
           entityType: 'session',

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -170,8 +169,6 @@ export async function migrationsApplied(database: Database): Promise<boolean> {
   const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
     entries: unknown[];
   };
-  const rows = await database.db.execute<{ n: number }>(
-    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
-  );
-  return Number(rows.rows[0]?.n ?? 0) >= journal.entries.length;
+  const rows = await database.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+  return Number(rows[0]?.n ?? 0) >= journal.entries.length;
 }

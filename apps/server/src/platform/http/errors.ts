@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError } from '../errors.js';
 
@@ -38,13 +38,29 @@ export function pgErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Constraint violations caused by the request's content: a 4xx the caller can act on, not a 500. */
+const PG_USER_ERRORS: Record<string, [number, string, string]> = {
+  '23505': [409, 'conflict', 'A record with the same unique value already exists.'],
+  '23503': [409, 'conflict', 'The request refers to a record that does not exist or is still in use.'],
+  '23514': [422, 'unprocessable', 'The request breaks a rule of the data (a check constraint).'],
+  '22P02': [400, 'validation', 'A value in the request has the wrong format.'],
+  '22007': [400, 'validation', 'A date or time in the request has the wrong format.'],
+  '22003': [400, 'validation', 'A number in the request is out of range.'],
+  '22001': [400, 'validation', 'A text value in the request is too long.'],
+  '22023': [400, 'validation', 'A value in the request is invalid.'],
+};
+
 function fieldOf(context: string | undefined, instancePath: string | undefined): string {
   const p = (instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   return [context, p].filter(Boolean).join('.') || context || 'request';
 }
 
 /** Every error leaves the server as {error, message, issues?}; user input never yields a 500. */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  /** The web app's index.html for client-side routes, or null to answer 404. */
+  spaFallback: (req: FastifyRequest) => string | null = () => null,
+): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => ({
@@ -70,6 +86,12 @@ export function installErrorHandling(app: FastifyInstance): void {
         .header('retry-after', '5')
         .send({ error: 'unavailable', message: 'The database is not reachable right now. Try again in a few seconds.' });
     }
+    const pgCode = pgErrorCode(err);
+    if (pgCode && PG_USER_ERRORS[pgCode]) {
+      const [status, code, message] = PG_USER_ERRORS[pgCode];
+      req.log.info({ pgCode, detail: (err as { detail?: string }).detail }, 'database rejected the input');
+      return reply.code(status).send({ error: code, message });
+    }
     const status = err.statusCode ?? 500;
     if (status === 413) {
       return reply.code(413).send({ error: 'too_large', message: 'The request body is too large.' });
@@ -93,6 +115,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
+    const html = spaFallback(req);
+    if (html !== null) return reply.code(200).type('text/html; charset=utf-8').send(html);
     reply.code(404).send({ error: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}.` });
   });
 }

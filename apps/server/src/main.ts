@@ -1,0 +1,77 @@
+import { loadConfig } from './platform/config.js';
+import { applyMigrations, openDatabase } from './platform/db/index.js';
+import { createAuthService } from './platform/auth/service.js';
+import { createLocalBus, createPostgresBus } from './platform/bus.js';
+import { buildApp } from './app.js';
+import { DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.js';
+
+/** Composition root: config → database → migrations → demo data → bus → services → routes → listen. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const engine = config.DATABASE_URL ? 'PostgreSQL' : `embedded PostgreSQL (PGlite) in ${config.PINGAN_DATA_DIR}`;
+  console.log(`Ping'an: opening ${engine} …`);
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.PINGAN_DATA_DIR });
+  await applyMigrations(database, config.DATABASE_URL);
+
+  if (config.PINGAN_DEMO && (await isEmpty(database))) {
+    console.log("Ping'an: empty database, loading the demo county 广饶县 …");
+    const { buildDemoCounty } = await import('../../../tools/demo-county/county.js');
+    await seedDemo(database, buildDemoCounty());
+  }
+
+  const bus = config.DATABASE_URL ? await createPostgresBus(database) : createLocalBus();
+  const auth = await createAuthService(database, {
+    sessionHours: config.PINGAN_SESSION_HOURS,
+    maxFailures: config.PINGAN_LOGIN_MAX_FAILURES,
+    lockoutMinutes: config.PINGAN_LOCKOUT_MINUTES,
+  });
+  const app = await buildApp({ config, database, auth, bus, now: () => new Date() });
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+
+  const demo = await database.query<{ username: string; role: string; node: string }>(
+    `select u.username, u.role, n.name as node from app_user u join jurisdiction_node n on n.id = u.node_id
+     where u.username = any($1) order by u.created_at, u.username`,
+    [DEMO_USERNAMES],
+  );
+  const lines = [
+    '',
+    `Ping'an is running at http://${host}:${port}`,
+    `  API docs: http://${host}:${port}/api/docs   health: /healthz  /readyz   metrics: /metrics`,
+    `  started in ${((Date.now() - started) / 1000).toFixed(1)} s on ${database.engine}`,
+  ];
+  if (demo.length > 0) {
+    lines.push(`  Demo accounts (password ${DEMO_PASSWORD}):`);
+    for (const d of demo) lines.push(`    ${d.username.padEnd(16)} ${d.role.padEnd(18)} ${d.node}`);
+  }
+  console.log(lines.join('\n'));
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    await app.close();
+    await bus.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+const DEMO_USERNAMES = [
+  'admin', 'dispatcher', 'leader.lique', 'officer.lique', 'aux.lique', 'grid.lique', 'volunteer.lique',
+  'guard.lique', 'mediator.lique', 'partner.county', 'inspector', 'leader.dawang',
+];
+
+main().catch((err: unknown) => {
+  console.error("Ping'an failed to start:", err instanceof Error ? err.message : err);
+  if (err instanceof Error && err.stack) console.error(err.stack);
+  process.exit(1);
+});
