@@ -14,6 +14,8 @@ export interface CatalogRoute {
   method: string;
   url: string;
   access: AccessRule;
+  /** The route's input schemas (zod), for tests that walk every route. */
+  schema: { body?: unknown; params?: unknown; querystring?: unknown };
 }
 
 declare module 'fastify' {
@@ -51,7 +53,13 @@ export function installAccessControl(app: FastifyInstance, auth: AuthService): v
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      app.routeCatalog.push({ method, url: route.url, access });
+      const schema = (route.schema ?? {}) as CatalogRoute['schema'];
+      app.routeCatalog.push({
+        method,
+        url: route.url,
+        access,
+        schema: { body: schema.body, params: schema.params, querystring: schema.querystring },
+      });
     }
   });
 

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { z } from 'zod';
+import { createTestApp, type TestApp } from '../../testing/app.js';
+
+/**
+ * Property: whatever arrives in the body, params or query of any route, the answer is never a 5xx;
+ * input the route's own schema rejects gets a 400 whose message names a field.
+ */
+const RUNS = Number(process.env.PINGAN_FUZZ_RUNS ?? 300);
+
+type ZodObj = z.ZodObject<z.ZodRawShape>;
+const isZodObject = (s: unknown): s is ZodObj => s instanceof z.ZodObject;
+const isZod = (s: unknown): s is z.ZodType => s instanceof z.ZodType;
+
+/** Values of every JSON kind, and of the shape the route expects with wrong or odd field values. */
+function bodyFor(schema: unknown): fc.Arbitrary<unknown> {
+  const wild = fc.jsonValue({ maxDepth: 3 });
+  if (!isZodObject(schema)) return wild;
+  const keys = Object.keys(schema.shape);
+  const field = fc.oneof(
+    wild,
+    fc.string({ maxLength: 300 }),
+    fc.constantFrom('', ' ', 'null', '-1', '0', '1e309', 'a'.repeat(5000), '🚓', '\u0000', '../../etc/passwd', "'; drop table app_user; --"),
+    fc.integer(),
+    fc.double(),
+    fc.uuid(),
+  );
+  const shaped = fc.dictionary(fc.constantFrom(...keys), field, { maxKeys: keys.length });
+  return fc.oneof(wild, shaped, shaped);
+}
+
+function paramsFor(url: string): fc.Arbitrary<Record<string, string>> {
+  const names = [...url.matchAll(/:([a-zA-Z]+)/g)].map((m) => m[1]!);
+  // '.' and '..' are path segments, not values: the URL resolves to another route before ours.
+  const value = fc
+    .oneof(fc.string({ minLength: 1, maxLength: 60 }), fc.uuid(), fc.constantFrom('0', '-1', 'null', '%', '%00'))
+    .filter((v) => v !== '.' && v !== '..');
+  return fc.record(Object.fromEntries(names.map((n) => [n, value])) as Record<string, fc.Arbitrary<string>>);
+}
+
+function queryFor(schema: unknown): fc.Arbitrary<Record<string, string>> {
+  if (!isZodObject(schema)) return fc.constant({});
+  const keys = Object.keys(schema.shape);
+  const value = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('-1', '0', '1e9', 'abc', '', '9999999999999'), fc.uuid());
+  return fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: keys.length });
+}
+
+describe('malformed input on every route (property-based)', () => {
+  let t: TestApp;
+  let headers: Record<string, string>;
+  before(async () => {
+    t = await createTestApp();
+    headers = await t.session('admin', 'above');
+  });
+  after(async () => t?.close());
+
+  it('covers at least the routes that take input', () => {
+    const withInput = t.app.routeCatalog.filter((r) => r.schema.body || r.schema.params || r.schema.querystring);
+    assert.ok(withInput.length >= 9, `found ${withInput.length}`);
+  });
+
+  it('never answers 5xx, and rejected input gets a 400 naming the field', async () => {
+    let cases = 0;
+    for (const route of t.app.routeCatalog) {
+      const { body, params, querystring } = route.schema;
+      if (!body && !params && !querystring) continue;
+      if (route.url === '/api/auth/logout') continue;
+      await fc.assert(
+        fc.asyncProperty(
+          body ? bodyFor(body) : fc.constant(undefined),
+          params ? paramsFor(route.url) : fc.constant({} as Record<string, string>),
+          querystring ? queryFor(querystring) : fc.constant({} as Record<string, string>),
+          async (payload, p, q) => {
+            cases++;
+            const url =
+              route.url.replace(/:([a-zA-Z]+)/g, (_m, n: string) => encodeURIComponent(p[n] ?? 'x')) +
+              (Object.keys(q).length ? `?${new URLSearchParams(q).toString()}` : '');
+            const res = await t.app.inject({
+              method: route.method as 'GET',
+              url,
+              headers,
+              ...(body && payload !== undefined
+                ? { payload: JSON.stringify(payload), headers: { ...headers, 'content-type': 'application/json' } }
+                : {}),
+            });
+            assert.ok(res.statusCode < 500, `${route.method} ${url} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+            const answer = res.json() as { message?: string; issues?: { field: string; message: string }[] };
+            if (res.statusCode >= 400) {
+              assert.ok(answer.message && answer.message.length > 3, `${route.method} ${url}: a message a person can read`);
+            }
+            const rejects =
+              (isZod(body) && payload !== undefined && !body.safeParse(payload).success) ||
+              (isZod(params) && !params.safeParse(p).success) ||
+              (isZod(querystring) && !querystring.safeParse(q).success);
+            if (rejects) {
+              assert.equal(res.statusCode, 400, `${route.method} ${url} with ${JSON.stringify(payload)?.slice(0, 100)}: ${res.body.slice(0, 200)}`);
+              assert.ok(answer.issues && answer.issues.length > 0);
+              assert.match(answer.issues[0]!.field, /^(body|params|querystring)/);
+              assert.ok(answer.message!.startsWith(answer.issues[0]!.field), answer.message);
+            }
+          },
+        ),
+        { numRuns: RUNS, seed: Number(process.env.PINGAN_FUZZ_SEED ?? 20261122) },
+      );
+    }
+    assert.ok(cases >= RUNS * 9);
+  });
+
+  it('answers malformed JSON and wrong content types with 4xx', async () => {
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"username": ',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.ok(bad.json().message);
+    const wrongType = await t.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { ...headers, 'content-type': 'text/xml' },
+      payload: '<user/>',
+    });
+    assert.equal(wrongType.statusCode, 415);
+  });
+});
