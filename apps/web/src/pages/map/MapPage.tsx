@@ -1,0 +1,227 @@
+import { useEffect, useRef, useState } from 'react';
+import { Alert, Button, Card, Col, List, Row, Space, Switch, Tag, Typography } from 'antd';
+import { ArrowUpOutlined } from '@ant-design/icons';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router';
+import { Map as MapLibreMap, Marker, setWorkerUrl, type GeoJSONSource, type MapOptions } from 'maplibre-gl';
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import { api } from '../../api/client';
+import { useApi } from '../../api/hooks';
+import type { JurisdictionDetail } from '../../api/types';
+import { useSession } from '../../auth/session';
+import { levelLabel } from '../../shell/labels';
+import { boundsOf, labelPoint, palette } from './geo';
+
+// The worker is served by the app itself: no CDN, the map works with no internet.
+setWorkerUrl(workerUrl);
+
+type Style = Exclude<MapOptions['style'], string | undefined>;
+
+/** No tiles, no glyphs: a plain background; the polygons are the map. */
+const style: Style = {
+  version: 8,
+  sources: {
+    node: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+    children: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+  },
+  layers: [
+    { id: 'background', type: 'background', paint: { 'background-color': '#eef2f7' } },
+    { id: 'node-fill', type: 'fill', source: 'node', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 } },
+    {
+      id: 'children-fill',
+      type: 'fill',
+      source: 'children',
+      paint: { 'fill-color': ['get', 'color'], 'fill-opacity': ['case', ['boolean', ['feature-state', 'hover'], false], 0.45, 0.25] },
+    },
+    { id: 'children-line', type: 'line', source: 'children', paint: { 'line-color': ['get', 'color'], 'line-width': 1.2 } },
+    { id: 'node-line', type: 'line', source: 'node', paint: { 'line-color': '#0b2a5b', 'line-width': 2.5 } },
+  ],
+};
+
+const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+
+/** Your jurisdiction and the units below it, drawn from GET /api/jurisdictions/:id. */
+export default function MapPage() {
+  const { t } = useTranslation();
+  const session = useSession();
+  const [params, setParams] = useSearchParams();
+  const nodeId = params.get('node') ?? session.user.nodeId;
+  const node = useApi((signal) => api.get<JurisdictionDetail>(`/api/jurisdictions/${nodeId}`, { signal }), [nodeId]);
+
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MapLibreMap | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [drawn, setDrawn] = useState<string | null>(null);
+  const [glError, setGlError] = useState<string | null>(null);
+  const [showLabels, setShowLabels] = useState(true);
+  const open = (id: string) => setParams(id === session.user.nodeId ? {} : { node: id });
+  const openRef = useRef(open);
+  openRef.current = open;
+
+  // The map itself: made once.
+  useEffect(() => {
+    if (!container.current) return;
+    let map: MapLibreMap;
+    try {
+      map = new MapLibreMap({
+        container: container.current,
+        style,
+        center: [118.67, 37.07],
+        zoom: 8,
+        attributionControl: false,
+        dragRotate: false,
+        pitchWithRotate: false,
+        canvasContextAttributes: { preserveDrawingBuffer: true },
+      });
+    } catch (err) {
+      setGlError(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    mapRef.current = map;
+    let hovered: string | number | undefined;
+    map.on('load', () => setLoaded(true));
+    map.on('mousemove', 'children-fill', (e) => {
+      const f = e.features?.[0];
+      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
+      hovered = f?.id;
+      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: true });
+      map.getCanvas().style.cursor = 'pointer';
+    });
+    map.on('mouseleave', 'children-fill', () => {
+      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
+      hovered = undefined;
+      map.getCanvas().style.cursor = '';
+    });
+    map.on('click', 'children-fill', (e) => {
+      const id = e.features?.[0]?.properties?.id;
+      if (typeof id === 'string') openRef.current(id);
+    });
+    return () => {
+      mapRef.current = null;
+      setLoaded(false);
+      map.remove();
+    };
+  }, []);
+
+  // The data: replaced on every drill-down.
+  useEffect(() => {
+    const map = mapRef.current;
+    const data = node.data;
+    if (!map || !loaded || !data) return;
+    const children: GeoJSON.FeatureCollection = {
+      type: 'FeatureCollection',
+      features: data.children.flatMap((c, i): GeoJSON.Feature[] =>
+        c.geometry
+          ? [
+              {
+                type: 'Feature',
+                id: i + 1,
+                properties: { id: c.id, name: c.name, color: palette[i % palette.length] },
+                geometry: c.geometry as GeoJSON.Geometry,
+              },
+            ]
+          : [],
+      ),
+    };
+    const self: GeoJSON.FeatureCollection = data.geometry
+      ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: data.id }, geometry: data.geometry as GeoJSON.Geometry }] }
+      : empty;
+    void map.getSource<GeoJSONSource>('node')?.setData(self);
+    void map.getSource<GeoJSONSource>('children')?.setData(children);
+    const bounds = boundsOf([data.geometry, ...data.children.map((c) => c.geometry)]);
+    if (bounds) map.fitBounds(bounds, { padding: 32, duration: 0, maxZoom: 16 });
+    setDrawn(null);
+    map.once('idle', () => setDrawn(data.id));
+
+    const markers: Marker[] = [];
+    if (showLabels) {
+      for (const c of data.children) {
+        const at = labelPoint(c.geometry);
+        if (!at) continue;
+        const el = document.createElement('div');
+        el.className = c.core ? 'pa-map-label pa-map-label-core' : 'pa-map-label';
+        el.textContent = c.name;
+        markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
+      }
+      if (data.children.length === 0) {
+        const at = labelPoint(data.geometry);
+        if (at) {
+          const el = document.createElement('div');
+          el.className = 'pa-map-label';
+          el.textContent = data.name;
+          markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
+        }
+      }
+    }
+    return () => {
+      for (const m of markers) m.remove();
+    };
+  }, [node.data, loaded, showLabels]);
+
+  const data = node.data;
+  return (
+    <Space direction="vertical" size={12} style={{ width: '100%' }} data-testid="page-map">
+      <Space style={{ width: '100%', justifyContent: 'space-between' }} wrap>
+        <Space align="baseline" wrap>
+          <Typography.Title level={3} style={{ margin: 0 }}>
+            {t('map.title')}
+          </Typography.Title>
+          {data ? (
+            <>
+              <Typography.Text strong data-testid="map-node-name">
+                {data.name}
+              </Typography.Text>
+              <Tag>{levelLabel(data.level, t)}</Tag>
+              <Typography.Text type="secondary">{data.code}</Typography.Text>
+            </>
+          ) : null}
+        </Space>
+        <Space>
+          <Space size={6}>
+            <Switch size="small" checked={showLabels} onChange={setShowLabels} />
+            <span>{t('map.showLabels')}</span>
+          </Space>
+          {data?.parentId && nodeId !== session.user.nodeId ? (
+            <Button icon={<ArrowUpOutlined />} onClick={() => open(data.parentId ?? session.user.nodeId)}>
+              {t('map.up')}
+            </Button>
+          ) : null}
+        </Space>
+      </Space>
+      {glError ? <Alert type="warning" showIcon message={glError} /> : null}
+      {data && !data.geometry && data.children.every((c) => !c.geometry) ? (
+        <Alert type="info" showIcon message={t('map.noGeometry')} />
+      ) : null}
+      <Row gutter={12}>
+        <Col xs={24} lg={18}>
+          <div ref={container} className="pa-map" data-testid="map" data-drawn={drawn ?? ''} />
+        </Col>
+        <Col xs={24} lg={6}>
+          <Card size="small" title={`${t('map.children')} (${data?.children.length ?? 0})`} loading={node.loading && !data}>
+            <List
+              size="small"
+              style={{ maxHeight: 'calc(100vh - 260px)', overflow: 'auto' }}
+              dataSource={data?.children ?? []}
+              renderItem={(c, i) => (
+                <List.Item
+                  actions={[
+                    <Button key="open" type="link" size="small" onClick={() => open(c.id)}>
+                      {t('map.openChild')}
+                    </Button>,
+                  ]}
+                >
+                  <Space size={6}>
+                    <span style={{ width: 10, height: 10, borderRadius: 2, display: 'inline-block', background: palette[i % palette.length] }} />
+                    <span>{c.name}</span>
+                    {c.core ? <Tag color="red">{t('map.core')}</Tag> : null}
+                  </Space>
+                </List.Item>
+              )}
+            />
+          </Card>
+        </Col>
+      </Row>
+    </Space>
+  );
+}
