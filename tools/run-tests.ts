@@ -1,0 +1,50 @@
+/**
+ * Runs every *.test.ts of the repository (but e2e/, which has its own runner) with node:test and
+ * ends with one line `N passed, N failed`. Usage: tsx tools/run-tests.ts [dir-or-file …]
+ * With PINGAN_TEST_DATABASE_URL set, the database suites run against that PostgreSQL server.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOTS = ['apps', 'packages', 'tools'];
+const SKIP_DIRS = new Set(['node_modules', 'dist', '.data', 'e2e']);
+
+function findTests(entry: string, out: string[]): string[] {
+  const stat = fs.statSync(entry);
+  if (stat.isFile()) {
+    if (entry.endsWith('.test.ts')) out.push(entry);
+    return out;
+  }
+  for (const name of fs.readdirSync(entry).sort()) {
+    if (SKIP_DIRS.has(name)) continue;
+    findTests(path.join(entry, name), out);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const files = (args.length ? args : ROOTS.filter((r) => fs.existsSync(r))).flatMap((r) => findTests(r, []));
+if (files.length === 0) {
+  console.log('0 passed, 0 failed (no test files found)');
+  process.exit(1);
+}
+const engine = process.env.PINGAN_TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite';
+console.log(`Running ${files.length} test files (database suites on ${engine}) …`);
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', '--test-reporter-destination=.data/last-test.tap', ...files],
+  { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'test' } },
+);
+fs.mkdirSync('.data', { recursive: true });
+child.on('exit', (code) => {
+  const tap = fs.existsSync('.data/last-test.tap') ? fs.readFileSync('.data/last-test.tap', 'utf8') : '';
+  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)`, 'm').exec(tap)?.[1] ?? 0);
+  const passed = count('pass');
+  const failed = count('fail') + count('cancelled');
+  const skipped = count('skipped');
+  console.log(`${passed} passed, ${failed} failed${skipped ? ` (${skipped} skipped)` : ''}`);
+  process.exit(code === 0 && failed === 0 ? 0 : 1);
+});
