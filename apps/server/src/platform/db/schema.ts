@@ -32,6 +32,8 @@ export const jurisdictionNodes = pgTable(
     geom: geometry('geom', 'MultiPolygon'),
     /** Core area (核心区): the 3-minute arrival target applies instead of 5. */
     core: boolean('core').notNull().default(false),
+    /** Split, merged or removed: kept for history and references, gone from the live tree. */
+    retiredAt: ts('retired_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
