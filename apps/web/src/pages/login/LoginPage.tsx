@@ -21,6 +21,7 @@ interface Failure {
 }
 
 const KNOWN = new Set(['invalid_credentials', 'locked', 'rate_limited', 'network']);
+const byStatus: Record<number, string> = { 0: 'network', 401: 'invalid_credentials', 423: 'locked', 429: 'rate_limited' };
 
 export function LoginPage() {
   const { t } = useTranslation();
@@ -45,7 +46,8 @@ export function LoginPage() {
       navigate(target, { replace: true });
     } catch (err) {
       if (err instanceof ApiError) {
-        const code = err.status === 429 ? 'rate_limited' : err.code;
+        // Decide by status: the code string is for machines and may change; the status is the contract.
+        const code = byStatus[err.status] ?? err.code;
         setFailure({
           code,
           title: KNOWN.has(code) ? t(`login.${code}`) : t('login.failed'),
