@@ -3,7 +3,12 @@
  * offset), BD-09 (Baidu). Everything is stored as WGS-84; input from map SDKs is converted on entry.
  * Outside China gcoord leaves GCJ-02/BD-09 coordinates unchanged, as the providers do.
  */
-import gcoord from 'gcoord';
+import gcoordModule from 'gcoord';
+
+// gcoord is CommonJS but its types declare `export default`; under NodeNext the default import is the
+// whole module.exports object at runtime, while TypeScript expects it under `.default`.
+type Gcoord = typeof gcoordModule.default;
+const gcoord: Gcoord = (gcoordModule as unknown as { default?: Gcoord }).default ?? (gcoordModule as unknown as Gcoord);
 
 export type CoordSystem = 'WGS84' | 'GCJ02' | 'BD09';
 
