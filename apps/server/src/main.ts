@@ -3,6 +3,7 @@ import { applyMigrations, openDatabase } from './platform/db/index.js';
 import { createAuthService } from './platform/auth/service.js';
 import { createLocalBus, createPostgresBus } from './platform/bus.js';
 import { buildApp } from './app.js';
+import { JurisdictionLookup } from './modules/jurisdiction/lookup.js';
 import { DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.js';
 
 /** Composition root: config → database → migrations → demo data → bus → services → routes → listen. */
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
     maxFailures: config.PINGAN_LOGIN_MAX_FAILURES,
     lockoutMinutes: config.PINGAN_LOCKOUT_MINUTES,
   });
-  const app = await buildApp({ config, database, auth, bus, now: () => new Date() });
+  const lookup = await JurisdictionLookup.start(database, bus);
+  const app = await buildApp({ config, database, auth, bus, lookup, now: () => new Date() });
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

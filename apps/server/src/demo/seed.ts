@@ -15,8 +15,84 @@ export interface SeedNode {
   geometry: { type: 'MultiPolygon'; coordinates: number[][][][] } | null;
   core: boolean;
 }
+export interface SeedTeamMember {
+  gridCode: string;
+  duty: string;
+  name: string;
+  phone: string;
+}
 export interface SeedCounty {
   nodes: readonly SeedNode[];
+  team?: readonly SeedTeamMember[];
+}
+
+/** The demo tree is valid from this date, so "who owned this point on date D" has a history to answer from. */
+export const DEMO_TREE_VALID_FROM = new Date('2024-01-01T00:00:00+08:00');
+
+const DUTY_TEXT: Record<string, string> = {
+  grid_head: '统筹网格治理，协调解决群众诉求',
+  grid_instructor: '指导网格工作，联系镇街部门',
+  grid_police: '负责网格治安巡逻、矛盾纠纷排查、群众求助（群众吹哨、民警报到）',
+  grid_manager: '日常走访、信息采集、隐患上报',
+  info_collector: '收集社情民意，及时报告异常情况',
+  volunteer: '参与巡逻守护、邻里互助',
+};
+/** Phones of these duties are printed on the public card; the others stay private. */
+const PUBLIC_PHONE_DUTIES = new Set(['grid_head', 'grid_police', 'grid_manager']);
+
+const commonPrefix = (paths: string[]) => {
+  const parts = paths.map((p) => p.split('/').filter(Boolean));
+  const out: string[] = [];
+  for (let i = 0; parts.every((p) => p[i] !== undefined && p[i] === parts[0]![i]); i++) out.push(parts[0]![i]!);
+  return out;
+};
+
+/** Teams, contact cards and the first version of every node, from the demo county. */
+export async function insertTeamsAndHistory(tx: Executor, county: SeedCounty, byCode: Map<string, InsertedNode>) {
+  await tx.execute(sql`insert into jurisdiction_node_version (node_id, code, name, level, parent_id, path, geom, valid_from, change)
+    select id, code, name, level, parent_id, path, geom, ${DEMO_TREE_VALID_FROM}, 'create' from jurisdiction_node`);
+  const grids = county.nodes.filter((n) => n.level === 'grid' || n.level === 'micro_grid');
+  const cards = grids.map((g, i) => ({
+    node_id: byCode.get(g.code)!.id,
+    slug: `${g.code.replace(/[^0-9a-z]/gi, '')}x${(i * 7919 % 100000).toString(36)}`,
+    supervision_phone: `0546-6${g.code.slice(6, 9).padStart(3, '0')}${String(110 + (i % 890)).padStart(3, '0')}`,
+  }));
+  for (let i = 0; i < cards.length; i += 1000) {
+    await tx.execute(sql`insert into grid_card (node_id, slug, supervision_phone)
+      select node_id, slug, supervision_phone from jsonb_to_recordset(${JSON.stringify(cards.slice(i, i + 1000))}::jsonb)
+        as r(node_id uuid, slug text, supervision_phone text)`);
+  }
+  // One person per name + phone; registered at the lowest node covering every grid they serve.
+  const people = new Map<string, { id: string; name: string; phone: string; public: boolean; paths: string[] }>();
+  const duties: { node_id: string; person_id: string; duty: string; description: string; sort: number }[] = [];
+  const order = ['grid_head', 'grid_instructor', 'grid_police', 'grid_manager', 'info_collector', 'volunteer'];
+  for (const m of county.team ?? []) {
+    const node = byCode.get(m.gridCode);
+    if (!node) continue;
+    const key = `${m.name}|${m.phone}`;
+    let person = people.get(key);
+    if (!person) {
+      person = { id: randomUUID(), name: m.name, phone: m.phone, public: PUBLIC_PHONE_DUTIES.has(m.duty), paths: [] };
+      people.set(key, person);
+    }
+    person.paths.push(node.path);
+    duties.push({ node_id: node.id, person_id: person.id, duty: m.duty, description: DUTY_TEXT[m.duty] ?? '', sort: Math.max(0, order.indexOf(m.duty)) });
+  }
+  const personRows = [...people.values()].map((p) => {
+    const common = commonPrefix(p.paths);
+    return { id: p.id, name: p.name, phone: p.phone, phone_public: p.public, node_id: common.at(-1)! };
+  });
+  for (let i = 0; i < personRows.length; i += 1000) {
+    await tx.execute(sql`insert into team_person (id, name, phone, phone_public, node_id)
+      select id, name, phone, phone_public, node_id from jsonb_to_recordset(${JSON.stringify(personRows.slice(i, i + 1000))}::jsonb)
+        as r(id uuid, name text, phone text, phone_public boolean, node_id uuid)`);
+  }
+  for (let i = 0; i < duties.length; i += 2000) {
+    await tx.execute(sql`insert into grid_duty (node_id, person_id, duty, description, sort)
+      select node_id, person_id, duty, description, sort from jsonb_to_recordset(${JSON.stringify(duties.slice(i, i + 2000))}::jsonb)
+        as r(node_id uuid, person_id uuid, duty text, description text, sort int)`);
+  }
+  return { people: personRows.length, duties: duties.length, cards: cards.length };
 }
 
 export const DEMO_PASSWORD = 'pingan-demo-2026';
@@ -107,6 +183,7 @@ export async function seedDemo(database: Database, county: SeedCounty): Promise<
   const passwordHash = await hashPassword(DEMO_PASSWORD);
   await database.db.transaction(async (tx) => {
     const byCode = await insertNodes(tx, county.nodes);
+    const teams = await insertTeamsAndHistory(tx, county, byCode);
     await tx.insert(users).values(
       accounts.map((a) => {
         const node = byCode.get(a.nodeCode);
@@ -119,7 +196,7 @@ export async function seedDemo(database: Database, county: SeedCounty): Promise<
       entityType: 'jurisdiction_node',
       entityId: county.nodes[0]?.code ?? null,
       nodePath: byCode.get(county.nodes[0]?.code ?? '')?.path ?? null,
-      details: { nodes: county.nodes.length, accounts: accounts.length },
+      details: { nodes: county.nodes.length, accounts: accounts.length, ...teams },
     });
   });
   return accounts;

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/index.js';
 import type { AuthService } from './auth/service.js';
 import type { EventBus } from './bus.js';
+import type { JurisdictionLookup } from '../modules/jurisdiction/lookup.js';
 
 /** What every module's service factory and routes receive: wired by hand in app.ts, no container. */
 export interface AppContext {
@@ -11,6 +12,8 @@ export interface AppContext {
   database: Database;
   auth: AuthService;
   bus: EventBus;
+  /** Point → grid/station index of the live tree, patched on every tree change. */
+  lookup: JurisdictionLookup;
   /** Clock behind an interface so timers and tests can move time. */
   now: () => Date;
 }

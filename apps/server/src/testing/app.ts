@@ -7,6 +7,7 @@ import { createLocalBus } from '../platform/bus.js';
 import { loadConfig, type Config } from '../platform/config.js';
 import type { AppContext, RouteModule, ZodApp } from '../platform/context.js';
 import { users } from '../platform/db/schema.js';
+import { JurisdictionLookup } from '../modules/jurisdiction/lookup.js';
 import { openTestDatabase, type TestDatabase } from './database.js';
 
 /** Where an acting user sits relative to the target node A of the fixture tree. */
@@ -117,7 +118,8 @@ export async function createTestApp(
     lockoutMinutes: config.PINGAN_LOCKOUT_MINUTES,
   });
   const bus = createLocalBus();
-  const ctx: AppContext = { config, database, auth, bus, now: () => new Date() };
+  const lookup = await JurisdictionLookup.start(database, bus);
+  const ctx: AppContext = { config, database, auth, bus, lookup, now: () => new Date() };
   const app = await buildApp(ctx, { logger: false, extraRoutes: options.extraRoutes ?? [] });
   await app.ready();
 
@@ -144,6 +146,7 @@ export async function createTestApp(
     },
     async close() {
       await app.close();
+      lookup.stop();
       await bus.close();
       await tdb.close();
     },
