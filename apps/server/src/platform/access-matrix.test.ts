@@ -13,7 +13,9 @@ import { createTestApp, PLACEMENTS, type Fixture, type Placement, type TestApp }
 interface MatrixEntry {
   allowed: readonly Role[] | 'public';
   scoped: boolean;
-  request: (fx: Fixture, n: number) => InjectOptions;
+  /** The request acts on grid A1 (below A) instead of A: an actor at A1 is then at its own node. */
+  targetsGrid?: boolean;
+  request: (fx: Fixture, n: number, t: TestApp) => InjectOptions | Promise<InjectOptions>;
   /** Status of a successful call. */
   ok?: number;
   /** Log in afresh for each call (the route ends the session). */
@@ -23,6 +25,41 @@ interface MatrixEntry {
 const ALL = Role.options;
 const MANAGERS: Role[] = ['admin', 'station_leader'];
 const AUDITORS: Role[] = ['admin', 'inspector'];
+const EDITORS: Role[] = ['admin', 'station_leader'];
+const EXPORTERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'inspector'];
+const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+/** A small grid under A made for one call, placed so that no two overlap. */
+async function freshGrid(t: TestApp, n: number, dx = 0): Promise<string> {
+  const id = crypto.randomUUID();
+  const x = 118.61 + (n % 150) * 0.0009 + dx * 0.0004;
+  const y = 37.01 + Math.floor(n / 150) * 0.0009;
+  const geom = { type: 'MultiPolygon', coordinates: [[[[x, y], [x + 0.0004, y], [x + 0.0004, y + 0.0004], [x, y + 0.0004], [x, y]]]] };
+  await t.ctx.database.query(
+    `insert into jurisdiction_node (id, code, name, level, parent_id, path, geom)
+     values ($1, $2, $3, 'grid', $4, $5, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($6), 4326)))`,
+    [id, `m${n}-${dx}`, `临时网格${n}`, t.fx.target.id, `${t.fx.target.path}${id}/`, JSON.stringify(geom)],
+  );
+  await t.ctx.database.query(
+    `insert into jurisdiction_node_version (node_id, code, name, level, parent_id, path, geom, valid_from, change)
+     select id, code, name, level, parent_id, path, geom, now(), 'create' from jurisdiction_node where id = $1`,
+    [id],
+  );
+  await t.ctx.lookup.reload([id]);
+  return id;
+}
+const box = (x: number, y: number, w: number) => ({
+  type: 'Polygon' as const,
+  coordinates: [[[x, y], [x + w, y], [x + w, y + w], [x, y + w], [x, y]]],
+});
+const gridA1 = (fx: Fixture) => fx.nodes.get('370523106001')!.id;
+async function personAtA1(t: TestApp, withPhoto = false): Promise<string> {
+  const [p] = await t.ctx.database.query<{ id: string }>(
+    `insert into team_person (name, phone, node_id, photo, photo_type) values ('测试人', '13000000000', $1, $2, $3) returning id`,
+    [gridA1(t.fx), withPhoto ? PNG_1PX : null, withPhoto ? 'image/png' : null],
+  );
+  return p!.id;
+}
 
 export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
   'GET /api/openapi.json': { allowed: 'public', scoped: false, request: () => ({ method: 'GET', url: '/api/openapi.json' }) },
@@ -90,12 +127,141 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     scoped: true,
     request: (fx) => ({ method: 'GET', url: `/api/jurisdictions/${fx.target.id}` }),
   },
+  'GET /api/jurisdictions/search': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/jurisdictions/search?q=3705' }) },
+  'GET /api/lookup': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/lookup?lon=118.55&lat=36.95' }) },
+  'GET /api/jurisdictions/owners-at': {
+    allowed: ALL,
+    scoped: false,
+    request: () => ({ method: 'GET', url: `/api/jurisdictions/owners-at?lon=118.55&lat=36.95&at=${new Date().toISOString()}` }),
+  },
+  'GET /api/jurisdictions/:id/export': {
+    allowed: EXPORTERS,
+    scoped: true,
+    request: (fx) => ({ method: 'GET', url: `/api/jurisdictions/${fx.target.id}/export?crs=GCJ02` }),
+  },
+  'POST /api/jurisdictions': {
+    allowed: EDITORS,
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({
+      method: 'POST',
+      url: '/api/jurisdictions',
+      payload: { parentId: fx.target.id, code: `new-${n}`, name: `新网格${n}`, level: 'grid', geometry: box(118.61 + (n % 150) * 0.0009, 37.2 + Math.floor(n / 150) * 0.0009, 0.0004) },
+    }),
+  },
+  'PATCH /api/jurisdictions/:id': {
+    allowed: EDITORS,
+    scoped: true,
+    request: (fx, n) => ({ method: 'PATCH', url: `/api/jurisdictions/${fx.target.id}`, payload: { name: `李鹊派出所${n % 2 ? '' : ' '}`.trim() } }),
+  },
+  'POST /api/jurisdictions/:id/move': {
+    allowed: EDITORS,
+    scoped: true,
+    request: async (fx, n, t) => ({ method: 'POST', url: `/api/jurisdictions/${await freshGrid(t, n)}/move`, payload: { parentId: fx.target.id } }),
+  },
+  'POST /api/jurisdictions/:id/split': {
+    allowed: EDITORS,
+    scoped: true,
+    request: async (_fx, n, t) => {
+      const id = await freshGrid(t, n);
+      const x = 118.61 + (n % 150) * 0.0009;
+      const y = 37.01 + Math.floor(n / 150) * 0.0009;
+      const half = (x0: number, code: string) => ({
+        code,
+        name: code,
+        level: 'grid',
+        geometry: { type: 'Polygon', coordinates: [[[x0, y], [x0 + 0.0002, y], [x0 + 0.0002, y + 0.0004], [x0, y + 0.0004], [x0, y]]] },
+      });
+      return { method: 'POST', url: `/api/jurisdictions/${id}/split`, payload: { parts: [half(x, `s${n}a`), half(x + 0.0002, `s${n}b`)] } };
+    },
+  },
+  'POST /api/jurisdictions/merge': {
+    allowed: EDITORS,
+    scoped: true,
+    request: async (_fx, n, t) => ({
+      method: 'POST',
+      url: '/api/jurisdictions/merge',
+      payload: { nodeIds: [await freshGrid(t, n, 0), await freshGrid(t, n, 1)], code: `merged-${n}`, name: `合并网格${n}` },
+    }),
+  },
+  'DELETE /api/jurisdictions/:id': {
+    allowed: EDITORS,
+    scoped: true,
+    ok: 204,
+    request: async (_fx, n, t) => ({ method: 'DELETE', url: `/api/jurisdictions/${await freshGrid(t, n)}` }),
+  },
+  'GET /api/jurisdictions/:id/team': {
+    allowed: ALL,
+    scoped: true,
+    targetsGrid: true,
+    request: (fx) => ({ method: 'GET', url: `/api/jurisdictions/${gridA1(fx)}/team` }),
+  },
+  'POST /api/jurisdictions/:id/team': {
+    allowed: EDITORS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: (fx, n) => ({ method: 'POST', url: `/api/jurisdictions/${gridA1(fx)}/team`, payload: { duty: 'volunteer', person: { name: `志愿者${n}` } } }),
+  },
+  'DELETE /api/jurisdictions/:id/team/:dutyId': {
+    allowed: EDITORS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 204,
+    request: async (fx, _n, t) => {
+      const person = await personAtA1(t);
+      const [d] = await t.ctx.database.query<{ id: string }>(
+        `insert into grid_duty (node_id, person_id, duty) values ($1, $2, 'volunteer') returning id`,
+        [gridA1(fx), person],
+      );
+      return { method: 'DELETE', url: `/api/jurisdictions/${gridA1(fx)}/team/${d!.id}` };
+    },
+  },
+  'PUT /api/jurisdictions/:id/card': {
+    allowed: EDITORS,
+    scoped: true,
+    targetsGrid: true,
+    request: (fx) => ({ method: 'PUT', url: `/api/jurisdictions/${gridA1(fx)}/card`, payload: { supervisionPhone: '0546-6110110' } }),
+  },
+  'GET /api/jurisdictions/:id/card/qr.svg': {
+    allowed: ALL,
+    scoped: true,
+    targetsGrid: true,
+    request: (fx) => ({ method: 'GET', url: `/api/jurisdictions/${gridA1(fx)}/card/qr.svg` }),
+  },
+  'PUT /api/team-people/:id/photo': {
+    allowed: EDITORS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 204,
+    request: async (_fx, _n, t) => ({
+      method: 'PUT',
+      url: `/api/team-people/${await personAtA1(t)}/photo`,
+      headers: { 'content-type': 'image/png' },
+      payload: PNG_1PX,
+    }),
+  },
+  'GET /api/public/cards/:slug': {
+    allowed: 'public',
+    scoped: false,
+    request: async (fx, _n, t) => {
+      const [c] = await t.ctx.database.query<{ slug: string }>('select slug from grid_card where node_id = $1', [gridA1(fx)]);
+      return { method: 'GET', url: `/api/public/cards/${c!.slug}` };
+    },
+  },
+  'GET /api/public/cards': { allowed: 'public', scoped: false, request: () => ({ method: 'GET', url: '/api/public/cards?lon=118.55&lat=36.95' }) },
+  'GET /api/public/people/:id/photo': {
+    allowed: 'public',
+    scoped: false,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/public/people/${await personAtA1(t, true)}/photo` }),
+  },
 };
 
 export function expectedAllowed(entry: MatrixEntry, role: Role, place: Placement): boolean {
   if (entry.allowed === 'public') return true;
   if (!entry.allowed.includes(role)) return false;
-  return !entry.scoped || place === 'self' || place === 'above';
+  if (!entry.scoped) return true;
+  return place === 'self' || place === 'above' || (entry.targetsGrid === true && place === 'below');
 }
 
 describe('access matrix: every route × every role × own / above / below / sibling node', () => {
@@ -118,7 +284,7 @@ describe('access matrix: every route × every role × own / above / below / sibl
     const wrong: string[] = [];
     for (const [key, entry] of Object.entries(ACCESS_MATRIX)) {
       // Without a session: public routes work, the rest answer 401.
-      const anon = await t.app.inject(entry.request(t.fx, ++n));
+      const anon = await t.app.inject(await entry.request(t.fx, ++n, t));
       const anonOk = entry.allowed === 'public';
       if (anonOk ? anon.statusCode >= 300 : anon.statusCode !== 401) {
         wrong.push(`${key} anonymous → ${anon.statusCode}`);
@@ -126,13 +292,13 @@ describe('access matrix: every route × every role × own / above / below / sibl
       if (entry.allowed === 'public') continue;
       for (const role of Role.options) {
         for (const place of PLACEMENTS) {
-          const opts = entry.request(t.fx, ++n);
+          const opts = await entry.request(t.fx, ++n, t);
           let res;
           if (entry.freshSession) {
             const s = await t.auth.login(`${role.replace(/_/g, '-')}.${place}`, 'fixture-password-1', '127.0.0.1', 'test');
             res = await t.app.inject({
               ...opts,
-              headers: { cookie: `pingan_session=${s.token}`, 'x-csrf-token': t.auth.csrfTokenFor(s.tokenHash) },
+              headers: { ...(opts.headers ?? {}), cookie: `pingan_session=${s.token}`, 'x-csrf-token': t.auth.csrfTokenFor(s.tokenHash) },
             });
           } else {
             res = await t.as(role, place, opts);

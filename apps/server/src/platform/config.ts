@@ -25,6 +25,8 @@ const ConfigSchema = z.object({
   PINGAN_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   PINGAN_LOCKOUT_MINUTES: z.coerce.number().positive().default(15),
   PINGAN_LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(20),
+  /** Requests per client address per minute on the public (no-login) search routes. */
+  PINGAN_PUBLIC_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   PINGAN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   PINGAN_WEB_DIST: z.string().default(path.resolve('apps/web/dist')),
   REDIS_URL: z.string().optional(),

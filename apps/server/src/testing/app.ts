@@ -1,4 +1,5 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { Role } from '@pingan/contracts';
 import { buildApp } from '../app.js';
 import { insertNodes, type InsertedNode, type SeedNode } from '../demo/seed.js';
@@ -15,6 +16,8 @@ export type Placement = 'above' | 'self' | 'below' | 'sibling';
 export const PLACEMENTS: readonly Placement[] = ['above', 'self', 'below', 'sibling'];
 
 export const FIXTURE_PASSWORD = 'fixture-password-1';
+/** The fixture tree's first version is valid from this moment. */
+export const FIXTURE_VALID_FROM = new Date('2025-01-01T00:00:00Z');
 
 const box = (w: number, s: number, e: number, n: number) => ({
   type: 'MultiPolygon' as const,
@@ -74,10 +77,13 @@ export async function createTestApp(
   const { database } = tdb;
   const config = loadConfig(
     { PINGAN_DEMO: 'off', PINGAN_SIMULATOR: 'off', LOG_LEVEL: 'silent' },
-    { PINGAN_LOGIN_RATE_PER_MINUTE: 100_000, PINGAN_WEB_DIST: '/nonexistent', ...options.config },
+    { PINGAN_LOGIN_RATE_PER_MINUTE: 100_000, PINGAN_PUBLIC_RATE_PER_MINUTE: 100_000, PINGAN_WEB_DIST: '/nonexistent', ...options.config },
   );
   const fx = await database.db.transaction(async (tx) => {
     const nodes = await insertNodes(tx, FIXTURE_NODES);
+    await tx.execute(sql`insert into jurisdiction_node_version (node_id, code, name, level, parent_id, path, geom, valid_from, change)
+      select id, code, name, level, parent_id, path, geom, ${FIXTURE_VALID_FROM}, 'create' from jurisdiction_node`);
+    await tx.execute(sql`insert into grid_card (node_id, slug) select id, 'card' || code from jurisdiction_node where level = 'grid'`);
     const passwordHash = await hashPassword(FIXTURE_PASSWORD);
     const rows = [];
     for (const role of Role.options) {

@@ -399,7 +399,7 @@ export function jurisdictionRoutes(app: ZodApp, ctx: AppContext): void {
   app.get(
     '/api/public/cards',
     {
-      config: { access: { public: true }, rateLimit: { max: 120, timeWindow: '1 minute' } },
+      config: { access: { public: true }, rateLimit: { max: ctx.config.PINGAN_PUBLIC_RATE_PER_MINUTE, timeWindow: '1 minute' } },
       schema: {
         tags: ['public'],
         summary: 'Find the contact card of the grid at a point (lon, lat, crs) or by a place name in an address',
