@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
+import { DEMO_PASSWORD, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(skip);
@@ -54,6 +54,23 @@ describe('web shell', { skip }, () => {
     assert.equal(pathOf(page), '/login');
   });
 
+  it('tells the user when the account is locked after repeated failures', async () => {
+    const page = await h.newPage();
+    await page.goto('/login');
+    let code: string | null = null;
+    for (let i = 0; i < 8 && code !== 'locked'; i++) {
+      await page.getByTestId('login-username').fill('partner.county');
+      await page.getByTestId('login-password').fill(`wrong-${i}`);
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+      await page.getByTestId('login-submit').click();
+      await answered;
+      await page.getByTestId('login-error').waitFor();
+      code = await page.getByTestId('login-error').getAttribute('data-code');
+    }
+    assert.equal(code, 'locked');
+    assert.match(await page.getByTestId('login-error').innerText(), /账号已被临时锁定[\s\S]*locked/);
+  });
+
   it('asks for both fields before calling the server', async () => {
     const page = await h.newPage();
     await page.goto('/login');
@@ -80,6 +97,8 @@ describe('web shell', { skip }, () => {
     const phones = await page.locator('[data-testid="users-table"] tbody td').allInnerTexts();
     const withDigits = phones.filter((p) => /^1\d{2}/.test(p));
     for (const p of withDigits) assert.match(p, /^\d{3}\*{4}\d{4}$/, `phone ${p} is masked`);
+
+    await shot(page, 'users.png');
 
     await page.getByTestId('nav-home').click();
     await page.waitForURL('**/home');
@@ -121,6 +140,7 @@ describe('web shell', { skip }, () => {
     const result = page.getByTestId('audit-verify-result');
     await result.waitFor();
     assert.match(await result.innerText(), /哈希链完整/);
+    await shot(page, 'audit.png');
   });
 
   it('keeps the community officer out of account management (403) and shows 404 for unknown pages', async () => {
@@ -170,6 +190,20 @@ describe('web shell', { skip }, () => {
     await page.locator('.pa-map-label').first().waitFor();
     await shot(page, 'map.png');
     assert.deepEqual(remote, []);
+  });
+
+  it('goes back to login when the session ends, and returns to the page after logging in again', async () => {
+    const page = await h.newPage();
+    await h.login(page, 'officer.lique');
+    await page.context().clearCookies();
+    await page.getByTestId('nav-map').click();
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('expired') === '1');
+    await page.getByText('登录已失效，请重新登录').waitFor();
+    await page.getByTestId('login-username').fill('officer.lique');
+    await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL('**/map');
+    await page.getByTestId('page-map').waitFor();
   });
 
   it('logs out back to the login page, and the session is gone', async () => {

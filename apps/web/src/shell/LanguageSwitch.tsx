@@ -12,7 +12,7 @@ export function LanguageSwitch({ dark = false }: { dark?: boolean }) {
       aria-label={t('header.language')}
       size="small"
       value={value}
-      style={dark ? { background: 'rgba(255,255,255,0.15)' } : undefined}
+      style={dark ? { background: '#dbe4f3' } : undefined}
       options={[
         { label: '中文', value: 'zh-CN' },
         { label: 'EN', value: 'en' },

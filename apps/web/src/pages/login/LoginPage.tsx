@@ -2,7 +2,8 @@ import { useState } from 'react';
 import { Alert, Button, Card, Form, Input, Typography } from 'antd';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Navigate, useSearchParams } from 'react-router';
+import type { Role } from '@pingan/contracts';
 import { ApiError } from '../../api/client';
 import { useSessionApi } from '../../auth/session';
 import { homePathFor } from '../../nav/registry';
@@ -26,24 +27,24 @@ const byStatus: Record<number, string> = { 0: 'network', 401: 'invalid_credentia
 export function LoginPage() {
   const { t } = useTranslation();
   const { state, login } = useSessionApi();
-  const navigate = useNavigate();
   const [params] = useSearchParams();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
 
-  if (state.status === 'loading') return <Loading />;
-  if (state.status === 'authenticated' && !busy) return <Navigate to={homePathFor(state.session.user.role)} replace />;
-
   const from = params.get('from');
   const expired = params.get('expired') === '1';
+  /** Back to the page the user was sent away from, else the role's home. */
+  const targetFor = (role: Role) => (from && from.startsWith('/') && !from.startsWith('//') ? from : homePathFor(role));
+
+  if (state.status === 'loading') return <Loading />;
+  if (state.status === 'authenticated') return <Navigate to={targetFor(state.session.user.role)} replace />;
 
   async function submit(values: LoginForm) {
     setBusy(true);
     setFailure(null);
     try {
-      const s = await login(values.username.trim(), values.password);
-      const target = from && from.startsWith('/') && !from.startsWith('//') ? from : homePathFor(s.user.role);
-      navigate(target, { replace: true });
+      // The session state change re-renders this page, which then redirects (see targetFor above).
+      await login(values.username.trim(), values.password);
     } catch (err) {
       if (err instanceof ApiError) {
         // Decide by status: the code string is for machines and may change; the status is the contract.

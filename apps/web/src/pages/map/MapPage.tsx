@@ -39,6 +39,17 @@ const style: Style = {
   ],
 };
 
+function declutterLabels(elements: HTMLElement[]): void {
+  const placed: DOMRect[] = [];
+  for (const el of elements) {
+    el.classList.remove('pa-map-label-hidden');
+    const r = el.getBoundingClientRect();
+    const hit = placed.some((p) => r.left < p.right + 2 && r.right + 2 > p.left && r.top < p.bottom + 1 && r.bottom + 1 > p.top);
+    if (hit) el.classList.add('pa-map-label-hidden');
+    else placed.push(r);
+  }
+}
+
 const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
 /** Your jurisdiction and the units below it, drawn from GET /api/jurisdictions/:id. */
@@ -154,7 +165,13 @@ export default function MapPage() {
         }
       }
     }
+    // Names that would overlap an earlier one are hidden until the user zooms in.
+    const declutter = () => declutterLabels(markers.map((m) => m.getElement()));
+    declutter();
+    map.on('moveend', declutter);
+    map.once('idle', declutter);
     return () => {
+      map.off('moveend', declutter);
       for (const m of markers) m.remove();
     };
   }, [node.data, loaded, showLabels]);
