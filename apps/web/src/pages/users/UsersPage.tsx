@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { App, Button, Form, Input, Modal, Select, Space, Table, Tag, Typography } from 'antd';
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import type { ColumnsType } from 'antd/es/table';
@@ -6,7 +6,8 @@ import { useTranslation } from 'react-i18next';
 import { roles, type Role } from '@pingan/contracts';
 import { ApiError, api } from '../../api/client';
 import { useApi } from '../../api/hooks';
-import type { CreateUserInput, JurisdictionDetail, UserView } from '../../api/types';
+import type { CreateUserInput, UserView } from '../../api/types';
+import { NodePicker } from '../../shell/NodePicker';
 import { useSession } from '../../auth/session';
 import { roleLabel } from '../../shell/labels';
 
@@ -31,23 +32,12 @@ export default function UsersPage() {
   const session = useSession();
   const me = session.user;
   const users = useApi((signal) => api.get<{ items: UserView[] }>('/api/users', { signal }), []);
-  const node = useApi(
-    (signal) => api.get<JurisdictionDetail>(`/api/jurisdictions/${me.nodeId}`, { signal }),
-    [me.nodeId],
-  );
   const [open, setOpen] = useState(false);
   const [saving, setSaving] = useState(false);
   const [form] = Form.useForm<CreateForm>();
   /** The key of a submission that failed on the network: a retry of the same content reuses it. */
   const pending = useRef<{ key: string; body: string } | null>(null);
 
-  const nodeOptions = useMemo(() => {
-    const seen = new Map<string, string>();
-    seen.set(me.nodeId, me.nodeName);
-    for (const c of node.data?.children ?? []) seen.set(c.id, c.name);
-    for (const u of users.data?.items ?? []) if (!seen.has(u.nodeId)) seen.set(u.nodeId, u.nodeName);
-    return [...seen].map(([value, label]) => ({ value, label }));
-  }, [me.nodeId, me.nodeName, node.data, users.data]);
 
   const roleOptions = (me.role === 'admin' ? [...roles] : stationRoles).map((r) => ({
     value: r,
@@ -190,7 +180,7 @@ export default function UsersPage() {
             <Select options={roleOptions} data-testid="users-role" />
           </Form.Item>
           <Form.Item name="nodeId" label={t('users.node')} rules={[{ required: true, message: t('users.required') }]}>
-            <Select options={nodeOptions} showSearch optionFilterProp="label" />
+            <NodePicker rootId={me.nodeId} rootName={me.nodeName} data-testid="users-node" />
           </Form.Item>
           <Form.Item
             name="phone"
