@@ -41,7 +41,7 @@ for (const file of files) {
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', file],
       { cwd: repoRoot, env: { ...process.env, PINGAN_E2E_NO_BUILD: '1' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const c = { pass: 0, fail: 0, skipped: 0 };
+    const c = { pass: 0, fail: 0, skipped: 0, skippedSuites: 0 };
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -50,13 +50,15 @@ for (const file of files) {
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
       for (const line of lines) {
+        // A whole suite skipped (no browser) reports no skipped tests: count the suite.
+        if (/^﹣ /.test(line)) c.skippedSuites += 1;
         const m = /^\s*ℹ (pass|fail|skipped) (\d+)\s*$/.exec(line);
         if (m?.[1] === 'pass') c.pass = Number(m[2]);
         if (m?.[1] === 'fail') c.fail = Number(m[2]);
         if (m?.[1] === 'skipped') c.skipped = Number(m[2]);
       }
     });
-    child.on('exit', (code) => resolve({ ...c, code: code ?? 1 }));
+    child.on('exit', (code) => resolve({ pass: c.pass, fail: c.fail, skipped: c.skipped + c.skippedSuites, code: code ?? 1 }));
   });
   passed += counts.pass;
   failed += counts.fail;

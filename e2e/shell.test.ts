@@ -206,6 +206,28 @@ describe('web shell', { skip }, () => {
     await page.getByTestId('page-map').waitFor();
   });
 
+  it('opens every page of the administrator without console errors (CSP, React, MapLibre)', async () => {
+    const page = await h.newPage();
+    // After login: before it, GET /api/auth/me answers 401 on purpose (that is how the app knows).
+    await h.login(page, 'admin');
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    for (const [path, testId] of [
+      ['/home', 'page-home'],
+      ['/map', 'page-map'],
+      ['/audit', 'page-audit'],
+      ['/admin/users', 'page-users'],
+    ] as const) {
+      await page.goto(path);
+      await page.getByTestId(testId).waitFor();
+      await page.waitForLoadState('networkidle');
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('logs out back to the login page, and the session is gone', async () => {
     const page = await h.newPage();
     await h.login(page, 'dispatcher');
