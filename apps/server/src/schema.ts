@@ -2,3 +2,4 @@
 export * from './platform/db/schema.js';
 export * from './modules/jurisdiction/schema.js';
 export * from './modules/dispatch/schema.js';
+export * from './modules/units/schema.js';
