@@ -1,11 +1,8 @@
 import { sql } from 'drizzle-orm';
+import { rows } from '../../platform/db/rows.js';
 import type { Actor } from '../../platform/access.js';
 import type { Executor } from '../../platform/db/index.js';
 
-async function rows<T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const res = await exec.execute(query);
-  return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
-}
 
 export interface HistoricalOwner {
   nodeId: string;

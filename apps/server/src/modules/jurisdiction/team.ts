@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { rows } from '../../platform/db/rows.js';
 import { GridDuty, type GridDuty as Duty } from '@pingan/contracts';
 import { type Actor, assertCoversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
@@ -36,10 +37,6 @@ interface MemberRow extends Record<string, unknown> {
   has_photo: boolean;
 }
 
-async function rows<T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const res = await exec.execute(query);
-  return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
-}
 
 async function membersOf(exec: Executor, nodeId: string): Promise<MemberRow[]> {
   const found = await rows<MemberRow>(

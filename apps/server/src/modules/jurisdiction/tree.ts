@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { rows, uuidArray } from '../../platform/db/rows.js';
 import { JURISDICTION_LEVELS, type AreaGeometry, type JurisdictionLevel } from '@pingan/contracts';
 import { type Actor, assertCoversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
@@ -52,10 +53,6 @@ const toNode = (r: RawNode): NodeRow => ({
 
 export const levelIndex = (level: string) => JURISDICTION_LEVELS.indexOf(level as JurisdictionLevel);
 
-async function rows<T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const res = await exec.execute(query);
-  return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
-}
 
 export async function loadNode(exec: Executor, id: string): Promise<NodeRow> {
   const [row] = await rows<RawNode>(
@@ -105,7 +102,7 @@ export async function checkGeometry(
             'overlapM2', ST_Area(ST_Intersection(ST_MakeValid(g.geom), s.geom)::geography))), '[]'::json)
            from jurisdiction_node s
           where s.parent_id = ${parentId} and s.retired_at is null and s.geom && g.geom
-            and not (s.id = any(${sql.raw(`array[${ignore.map((i) => `'${i.replace(/[^0-9a-f-]/gi, '')}'`).join(',')}]::uuid[]`)}))
+            and not (s.id = any(${sql`${uuidArray(ignore)}::uuid[]`}))
             and ST_Intersects(ST_MakeValid(g.geom), s.geom)) as overlaps
       from g`,
     );
@@ -145,7 +142,7 @@ export function assertAcceptable(check: GeometryCheck, field = 'body.geometry'):
 /** Close the current version of these nodes and open a new one from their present state. */
 export async function writeVersions(tx: Executor, nodeIds: readonly string[], change: string, actorId: string | null, at: Date) {
   if (nodeIds.length === 0) return;
-  const ids = sql.raw(`array[${nodeIds.map((i) => `'${i.replace(/[^0-9a-f-]/gi, '')}'`).join(',')}]::uuid[]`);
+  const ids = sql`${uuidArray(nodeIds)}::uuid[]`;
   await tx.execute(sql`update jurisdiction_node_version set valid_to = ${at} where node_id = any(${ids}) and valid_to is null`);
   await tx.execute(sql`insert into jurisdiction_node_version (node_id, code, name, level, parent_id, path, geom, valid_from, change, changed_by)
     select id, code, name, level, parent_id, path, geom, ${at}, ${change}, ${actorId}
@@ -350,7 +347,7 @@ export function createTreeService({ database, bus, now }: { database: Database; 
         }
         if (!nodes.some((n) => n.code === into.code)) await assertCodeFree(tx, into.code);
         const parent = await loadNode(tx, first.parentId!);
-        const idList = sql.raw(`array[${ids.map((i) => `'${i.replace(/[^0-9a-f-]/gi, '')}'`).join(',')}]::uuid[]`);
+        const idList = sql`${uuidArray(ids)}::uuid[]`;
         const [u] = await rows<{ geojson: string }>(tx, sql`select ST_AsGeoJSON(ST_Multi(ST_Union(geom))) as geojson from jurisdiction_node where id = any(${idList})`);
         await tx.execute(sql`update jurisdiction_node set retired_at = ${at}, code = code || '~' || ${at.getTime()}, updated_at = ${at} where id = any(${idList})`);
         const newId_ = await insertNode(tx, parent, {
@@ -399,7 +396,7 @@ export function createTreeService({ database, bus, now }: { database: Database; 
  * Answers the ids of every node whose path changed.
  */
 async function rehome(tx: Tx, old: NodeRow, newIds: string[], at: Date): Promise<string[]> {
-  const ids = sql.raw(`array[${newIds.map((i) => `'${i.replace(/[^0-9a-f-]/gi, '')}'`).join(',')}]::uuid[]`);
+  const ids = sql`${uuidArray(newIds)}::uuid[]`;
   const children = await rows<{ id: string; path: string; target: string | null }>(
     tx,
     sql`select c.id, c.path,

@@ -9,10 +9,20 @@
  *   (south side for an east–west edge). Each edge is evaluated from its lower endpoint, so two
  *   polygons sharing an edge compute bit-identical answers and exactly one of them claims the point.
  * - The deepest polygon wins; among equally deep candidates that both claim a point (overlapping
- *   data) the smallest code wins.
+ *   data) the smallest code wins (then the earliest inserted, for duplicate codes).
+ * - `lookup` answers from a precomputed cell grid (cell-grid.ts): cells entirely inside one polygon
+ *   answer without any point-in-polygon test, the others test a short candidate list. It gives the
+ *   same answers as `lookupExact` (R-tree + exact test). All polygon data is packed into typed arrays
+ *   on SharedArrayBuffers; `shared()` hands them to worker threads without copying.
  */
 import Flatbush from 'flatbush';
 import type { MultiPolygon, Polygon } from 'geojson';
+import {
+  buildCellGrid, CellLookup, polyContains, sharedArray,
+  type CellGridOptions, type PackedPolygons, type SharedCellLookup,
+} from './cell-grid.js';
+
+export { CellLookup, type SharedCellLookup } from './cell-grid.js';
 
 export interface GridPolygon {
   id: string;
@@ -31,79 +41,26 @@ export interface GridHit {
   parentId: string | null;
 }
 
-interface Entry {
-  hit: GridHit;
-  /** x,y pairs of every ring, rings not closed (the last vertex connects back to the first) */
-  coords: Float64Array;
-  /** end offset (exclusive, in doubles) of each ring within coords */
-  ringEnds: Uint32Array;
-  minX: number;
-  minY: number;
-  maxX: number;
-  maxY: number;
-}
+/** Source of one polygon while packing: fresh GeoJSON, or a slot of the previous packed arrays. */
+type Source = { poly: GridPolygon } | { old: number };
 
-function toEntry(p: GridPolygon): Entry | null {
+function geoRings(p: GridPolygon): number[][][] {
   const polys = p.geometry.type === 'Polygon' ? [p.geometry.coordinates] : p.geometry.coordinates;
-  let n = 0;
-  for (const poly of polys) for (const ring of poly) n += ring.length;
-  const coords = new Float64Array(2 * n);
-  const ends: number[] = [];
-  let k = 0;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (const poly of polys) {
-    for (const ring of poly) {
-      const start = k;
-      let len = ring.length;
-      if (len > 1 && ring[0][0] === ring[len - 1][0] && ring[0][1] === ring[len - 1][1]) len--;
-      if (len < 3) continue;
-      for (let i = 0; i < len; i++) {
-        const x = ring[i][0], y = ring[i][1];
-        if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`grid ${p.code}: bad coordinate`);
-        coords[k++] = x;
-        coords[k++] = y;
-        if (x < minX) minX = x;
-        if (y < minY) minY = y;
-        if (x > maxX) maxX = x;
-        if (y > maxY) maxY = y;
-      }
-      if (k > start) ends.push(k);
-    }
-  }
-  if (ends.length === 0) return null;
-  return {
-    hit: { id: p.id, code: p.code, level: p.level, depth: p.depth, parentId: p.parentId },
-    coords: k === coords.length ? coords : coords.slice(0, k),
-    ringEnds: Uint32Array.from(ends),
-    minX, minY, maxX, maxY,
-  };
+  const out: number[][][] = [];
+  for (const poly of polys) for (const ring of poly) out.push(ring);
+  return out;
 }
 
-/** Even-odd test with the (-ε, -ε²) perturbation described above. */
+/** Ring length without the closing vertex, or 0 when the ring is degenerate (< 3 vertices). */
+function openLength(ring: number[][]): number {
+  let len = ring.length;
+  if (len > 1 && ring[0][0] === ring[len - 1][0] && ring[0][1] === ring[len - 1][1]) len--;
+  return len < 3 ? 0 : len;
+}
+
+/** Even-odd test on a single polygon's own arrays (kept for callers of the old API). */
 export function entryContains(coords: Float64Array, ringEnds: Uint32Array, x: number, y: number): boolean {
-  let inside = false;
-  let start = 0;
-  for (let r = 0; r < ringEnds.length; r++) {
-    const end = ringEnds[r];
-    let jx = coords[end - 2];
-    let jy = coords[end - 1];
-    for (let i = start; i < end; i += 2) {
-      const ix = coords[i];
-      const iy = coords[i + 1];
-      // the edge spans y half-open: lower.y < y <= upper.y
-      if (iy < y !== jy < y) {
-        // evaluate from the lower endpoint so both polygons sharing this edge agree bit for bit
-        const cross = iy < jy
-          ? (jx - ix) * (y - iy) - (jy - iy) * (x - ix)
-          : (ix - jx) * (y - jy) - (iy - jy) * (x - jx);
-        if (cross >= 0) inside = !inside;
-      }
-      jx = ix;
-      jy = iy;
-    }
-    start = end;
-  }
-  return inside;
+  return polyContains({ count: 1, coords, ringEnds, polyRings: Uint32Array.of(0, ringEnds.length), bbox: new Float64Array(4) }, 0, x, y);
 }
 
 function segDist2(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
@@ -115,49 +72,164 @@ function segDist2(px: number, py: number, ax: number, ay: number, bx: number, by
   return ex * ex + ey * ey;
 }
 
+const emptyPacked = (): PackedPolygons => ({
+  count: 0,
+  coords: sharedArray(Float64Array, 0),
+  ringEnds: sharedArray(Uint32Array, 0),
+  polyRings: sharedArray(Uint32Array, 1),
+  bbox: sharedArray(Float64Array, 0),
+});
+
 export class GridIndex {
-  private byId = new Map<string, Entry>();
-  private entries: Entry[] = [];
+  private byId = new Map<string, number>();
+  private hits: GridHit[] = [];
+  private depth = new Int32Array(0);
+  private packed: PackedPolygons = emptyPacked();
   private tree: Flatbush | null = null;
+  private cells: CellLookup | null = null;
+  private readonly cellOptions: CellGridOptions;
   private cand = new Int32Array(64);
   private stack = new Int32Array(256);
 
-  constructor(polygons: Iterable<GridPolygon> = []) {
+  constructor(polygons: Iterable<GridPolygon> = [], options: CellGridOptions = {}) {
+    this.cellOptions = options;
+    const latest = new Map<string, GridPolygon>();
     for (const p of polygons) {
-      const e = toEntry(p);
-      if (e) this.byId.set(p.id, e);
+      latest.delete(p.id); // a repeated id counts once, in its last position
+      latest.set(p.id, p);
     }
-    this.rebuild();
+    this.rebuild([...latest.values()].map((poly) => ({ poly })));
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.hits.length;
   }
 
-  /** Insert or replace polygons (by id) and remove ids; the R-tree is rebuilt from the kept arrays. */
+  /** Insert or replace polygons (by id) and remove ids; arrays, R-tree and cell grid are rebuilt. */
   patch(upserts: Iterable<GridPolygon>, deletes: Iterable<string> = []): void {
-    for (const id of deletes) this.byId.delete(id);
+    const dropped = new Set<string>(deletes);
+    const fresh = new Map<string, GridPolygon>();
     for (const p of upserts) {
-      const e = toEntry(p);
-      if (e) this.byId.set(p.id, e);
-      else this.byId.delete(p.id);
+      fresh.delete(p.id);
+      fresh.set(p.id, p);
+      dropped.delete(p.id);
     }
-    this.rebuild();
+    const sources: Source[] = [];
+    for (let i = 0; i < this.hits.length; i++) {
+      const id = this.hits[i].id;
+      if (!dropped.has(id) && !fresh.has(id)) sources.push({ old: i });
+    }
+    for (const poly of fresh.values()) sources.push({ poly });
+    this.rebuild(sources);
   }
 
-  private rebuild(): void {
-    this.entries = [...this.byId.values()];
-    if (this.entries.length === 0) {
+  private rebuild(sources: Source[]): void {
+    const old = this.packed;
+    const oldHits = this.hits;
+    const oldDepth = this.depth;
+    // pass 1: sizes (degenerate polygons are left out)
+    let nCoords = 0, nRings = 0, count = 0;
+    const keep = new Uint8Array(sources.length);
+    for (let s = 0; s < sources.length; s++) {
+      const src = sources[s];
+      let rings = 0, doubles = 0;
+      if ('old' in src) {
+        const r0 = old.polyRings[src.old], r1 = old.polyRings[src.old + 1];
+        rings = r1 - r0;
+        doubles = old.ringEnds[r1 - 1] - (r0 === 0 ? 0 : old.ringEnds[r0 - 1]);
+      } else {
+        for (const ring of geoRings(src.poly)) {
+          const len = openLength(ring);
+          if (len === 0) continue;
+          rings++;
+          doubles += 2 * len;
+        }
+      }
+      if (rings === 0) continue;
+      keep[s] = 1;
+      count++;
+      nRings += rings;
+      nCoords += doubles;
+    }
+    // pass 2: fill
+    const coords = sharedArray(Float64Array, nCoords);
+    const ringEnds = sharedArray(Uint32Array, nRings);
+    const polyRings = sharedArray(Uint32Array, count + 1);
+    const bbox = sharedArray(Float64Array, 4 * count);
+    const hits: GridHit[] = new Array<GridHit>(count);
+    const depth = new Int32Array(count);
+    const byId = new Map<string, number>();
+    let k = 0, r = 0, i = 0;
+    for (let s = 0; s < sources.length; s++) {
+      if (!keep[s]) continue;
+      const src = sources[s];
+      polyRings[i] = r;
+      if ('old' in src) {
+        const r0 = old.polyRings[src.old], r1 = old.polyRings[src.old + 1];
+        const c0 = r0 === 0 ? 0 : old.ringEnds[r0 - 1];
+        const shift = k - c0;
+        coords.set(old.coords.subarray(c0, old.ringEnds[r1 - 1]), k);
+        for (let q = r0; q < r1; q++) ringEnds[r++] = old.ringEnds[q] + shift;
+        k = ringEnds[r - 1];
+        bbox.set(old.bbox.subarray(4 * src.old, 4 * src.old + 4), 4 * i);
+        hits[i] = oldHits[src.old];
+        depth[i] = oldDepth[src.old];
+      } else {
+        const p = src.poly;
+        let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+        for (const ring of geoRings(p)) {
+          const len = openLength(ring);
+          if (len === 0) continue;
+          for (let v = 0; v < len; v++) {
+            const x = ring[v][0], y = ring[v][1];
+            if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`grid ${p.code}: bad coordinate`);
+            coords[k++] = x;
+            coords[k++] = y;
+            if (x < minX) minX = x;
+            if (y < minY) minY = y;
+            if (x > maxX) maxX = x;
+            if (y > maxY) maxY = y;
+          }
+          ringEnds[r++] = k;
+        }
+        bbox[4 * i] = minX;
+        bbox[4 * i + 1] = minY;
+        bbox[4 * i + 2] = maxX;
+        bbox[4 * i + 3] = maxY;
+        hits[i] = { id: p.id, code: p.code, level: p.level, depth: p.depth, parentId: p.parentId };
+        depth[i] = p.depth;
+      }
+      byId.set(hits[i].id, i);
+      i++;
+    }
+    polyRings[count] = r;
+    this.packed = { count, coords, ringEnds, polyRings, bbox };
+    this.hits = hits;
+    this.depth = depth;
+    this.byId = byId;
+    if (count === 0) {
       this.tree = null;
+      this.cells = null;
       return;
     }
-    const tree = new Flatbush(this.entries.length);
-    for (const e of this.entries) tree.add(e.minX, e.minY, e.maxX, e.maxY);
+    const tree = new Flatbush(count);
+    for (let j = 0; j < count; j++) tree.add(bbox[4 * j], bbox[4 * j + 1], bbox[4 * j + 2], bbox[4 * j + 3]);
     tree.finish();
     this.tree = tree;
+    const grid = buildCellGrid(this.packed, (a, b) => this.better(a, b), this.cellOptions);
+    this.cells = new CellLookup({ polygons: this.packed, grid });
   }
 
-  /** Indices of entries whose bbox contains (x, y), expanded by pad; into this.cand, returns count. */
+  /** Strict priority: deeper, then smaller code, then earlier. */
+  private better(a: number, b: number): boolean {
+    const d = this.depth[a] - this.depth[b];
+    if (d !== 0) return d > 0;
+    const ca = this.hits[a].code, cb = this.hits[b].code;
+    if (ca !== cb) return ca < cb;
+    return a < b;
+  }
+
+  /** Indices of polygons whose bbox contains (x, y), expanded by pad; into this.cand, returns count. */
   private candidates(x: number, y: number, pad: number): number {
     const tree = this.tree;
     if (!tree) return 0;
@@ -202,48 +274,67 @@ export class GridIndex {
     return count;
   }
 
-  /** The deepest polygon containing the point, or null. */
+  /** The deepest polygon containing the point, or null (from the cell grid). */
   lookup(lon: number, lat: number): GridHit | null {
+    const i = this.cells ? this.cells.lookupIndex(lon, lat) : -1;
+    return i >= 0 ? this.hits[i] : null;
+  }
+
+  /** Index form of lookup (for bulk work); see hitAt. */
+  lookupIndex(lon: number, lat: number): number {
+    return this.cells ? this.cells.lookupIndex(lon, lat) : -1;
+  }
+
+  hitAt(index: number): GridHit | null {
+    return index >= 0 && index < this.hits.length ? this.hits[index] : null;
+  }
+
+  /** Same answer as lookup, without the cell grid: R-tree candidates and the exact test. */
+  lookupExact(lon: number, lat: number): GridHit | null {
+    const i = this.lookupExactIndex(lon, lat);
+    return i >= 0 ? this.hits[i] : null;
+  }
+
+  lookupExactIndex(lon: number, lat: number): number {
     const n = this.candidates(lon, lat, 0);
     const cand = this.cand;
-    const entries = this.entries;
-    let best: Entry | null = null;
+    let best = -1;
     for (let k = 0; k < n; k++) {
-      const e = entries[cand[k]];
-      if (best !== null) {
-        const d = e.hit.depth - best.hit.depth;
-        if (d < 0 || (d === 0 && e.hit.code >= best.hit.code)) continue;
-      }
-      if (entryContains(e.coords, e.ringEnds, lon, lat)) best = e;
+      const i = cand[k];
+      if (best !== -1 && !this.better(i, best)) continue;
+      if (polyContains(this.packed, i, lon, lat)) best = i;
     }
-    return best ? best.hit : null;
+    return best;
   }
 
   /** Every polygon containing the point, deepest first (ties by code). */
   containing(lon: number, lat: number): GridHit[] {
     const n = this.candidates(lon, lat, 0);
-    const out: GridHit[] = [];
+    const found: number[] = [];
     for (let k = 0; k < n; k++) {
-      const e = this.entries[this.cand[k]];
-      if (entryContains(e.coords, e.ringEnds, lon, lat)) out.push(e.hit);
+      const i = this.cand[k];
+      if (polyContains(this.packed, i, lon, lat)) found.push(i);
     }
-    return out.sort((a, b) => b.depth - a.depth || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    return found.sort((a, b) => (this.better(a, b) ? -1 : 1)).map((i) => this.hits[i]);
   }
 
   /** Whether the point lies within eps (degrees) of any polygon edge. */
   isNearEdge(lon: number, lat: number, eps: number): boolean {
     const n = this.candidates(lon, lat, eps);
     const eps2 = eps * eps;
-    for (let k = 0; k < n; k++) {
-      const { coords, ringEnds } = this.entries[this.cand[k]];
-      let start = 0;
-      for (let r = 0; r < ringEnds.length; r++) {
+    const { coords, ringEnds, polyRings } = this.packed;
+    for (let q = 0; q < n; q++) {
+      const i = this.cand[q];
+      const r1 = polyRings[i + 1];
+      let r = polyRings[i];
+      let start = r === 0 ? 0 : ringEnds[r - 1];
+      for (; r < r1; r++) {
         const end = ringEnds[r];
         let jx = coords[end - 2], jy = coords[end - 1];
-        for (let i = start; i < end; i += 2) {
-          if (segDist2(lon, lat, jx, jy, coords[i], coords[i + 1]) <= eps2) return true;
-          jx = coords[i];
-          jy = coords[i + 1];
+        for (let k = start; k < end; k += 2) {
+          if (segDist2(lon, lat, jx, jy, coords[k], coords[k + 1]) <= eps2) return true;
+          jx = coords[k];
+          jy = coords[k + 1];
         }
         start = end;
       }
@@ -252,17 +343,34 @@ export class GridIndex {
   }
 
   get(id: string): GridHit | null {
-    return this.byId.get(id)?.hit ?? null;
+    const i = this.byId.get(id);
+    return i === undefined ? null : this.hits[i];
   }
 
-  /** Estimate of the bytes held by the index (typed arrays, R-tree and per-entry objects). */
+  /** Packed polygons and cell grid on SharedArrayBuffers, for `new CellLookup(shared)` in a worker. */
+  shared(): SharedCellLookup | null {
+    return this.cells ? { polygons: this.packed, grid: this.cells.grid } : null;
+  }
+
+  /** Cell grid figures (for benchmarks and diagnostics). */
+  cellStats(): { nx: number; ny: number; cells: number; direct: number; nodes: number } {
+    const g = this.cells?.grid;
+    if (!g) return { nx: 0, ny: 0, cells: 0, direct: 0, nodes: 0 };
+    let direct = 0;
+    for (let c = 0; c < g.cells.length; c++) if (g.cells[c] >= -1) direct++;
+    return { nx: g.nx, ny: g.ny, cells: g.cells.length, direct, nodes: g.nodes.length };
+  }
+
+  /** Estimate of the bytes held by the index (typed arrays, R-tree, cell grid and per-polygon objects). */
   memoryBytes(): number {
+    const p = this.packed;
     let bytes = this.tree ? this.tree.data.byteLength : 0;
-    bytes += this.cand.byteLength + this.stack.byteLength;
-    for (const e of this.entries) {
-      bytes += e.coords.byteLength + e.ringEnds.byteLength;
-      bytes += 2 * 96 + 64 + 4 * 8; // typed-array headers, entry + hit objects
-      bytes += 2 * (e.hit.id.length + e.hit.code.length + e.hit.level.length) + 3 * 16;
+    bytes += this.cand.byteLength + this.stack.byteLength + this.depth.byteLength;
+    bytes += p.coords.byteLength + p.ringEnds.byteLength + p.polyRings.byteLength + p.bbox.byteLength;
+    if (this.cells) bytes += this.cells.grid.cells.byteLength + this.cells.grid.nodes.byteLength;
+    for (const h of this.hits) {
+      bytes += 64; // hit object
+      bytes += 2 * (h.id.length + h.code.length + h.level.length) + 3 * 16;
       bytes += 48; // map slot and array slot
     }
     return bytes;
