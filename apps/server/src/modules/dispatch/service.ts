@@ -1,0 +1,512 @@
+import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import { type Actor, assertCoversPath, coversPath } from '../../platform/access.js';
+import { appendAudit } from '../../platform/audit/service.js';
+import type { EventBus } from '../../platform/bus.js';
+import type { Database, Executor, Tx } from '../../platform/db/index.js';
+import { rows, uuidArray } from '../../platform/db/rows.js';
+import { conflict, forbidden, notFound, unprocessable } from '../../platform/errors.js';
+import { toWgs84 } from '../jurisdiction/geo/coords.js';
+import type { JurisdictionLookup } from '../jurisdiction/lookup.js';
+import { announceEvents, appendIncidentEvents, type NewIncidentEvent } from './events.js';
+import {
+  ACTIVE_ASSIGNMENT, type AssignmentStatus, type CloseBody, type DispatchBody, type IntakeBody, NEXT_STATUS, type StatusBody,
+} from './model.js';
+
+export interface DispatchSettings {
+  /** Radius and time window in which a new call is flagged as a likely duplicate. */
+  duplicateRadiusM: number;
+  duplicateWindowMinutes: number;
+  /** Radius and days of "recent incidents at this place" shown at intake. */
+  historyRadiusM: number;
+  historyDays: number;
+}
+export const DEFAULT_DISPATCH_SETTINGS: DispatchSettings = {
+  duplicateRadiusM: 300,
+  duplicateWindowMinutes: 30,
+  historyRadiusM: 200,
+  historyDays: 30,
+};
+
+export interface Targets {
+  acknowledgeSeconds: number;
+  arriveCoreSeconds: number;
+  arriveOtherSeconds: number;
+  diversionAcceptSeconds: number;
+  warnShare: number;
+}
+export const DEFAULT_TARGETS: Targets = {
+  acknowledgeSeconds: 60,
+  arriveCoreSeconds: 180,
+  arriveOtherSeconds: 300,
+  diversionAcceptSeconds: 900,
+  warnShare: 0.8,
+};
+
+export interface IncidentRow {
+  id: string;
+  number: string;
+  status: string;
+  category: string;
+  subcategory: string | null;
+  priority: number;
+  source: string;
+  content: string;
+  address: string | null;
+  lon: number | null;
+  lat: number | null;
+  node_id: string | null;
+  station_id: string | null;
+  node_path: string;
+  core: boolean;
+  supervision: string;
+  merged_into: string | null;
+  disposition: string | null;
+  result: string | null;
+  created_by: string | null;
+  created_at: Date;
+  closed_at: Date | null;
+  updated_at: Date;
+}
+
+export interface AssignmentRow {
+  id: string;
+  incident_id: string;
+  unit_id: string;
+  status: AssignmentStatus;
+  role: string;
+  reason: string | null;
+  dispatched_at: Date;
+  acknowledged_at: Date | null;
+  en_route_at: Date | null;
+  on_scene_at: Date | null;
+  cleared_at: Date | null;
+  cancelled_at: Date | null;
+}
+
+export async function loadIncident(exec: Executor, id: string): Promise<IncidentRow> {
+  const [row] = await rows<IncidentRow>(exec, sql`select * from incident where id = ${id}`);
+  if (!row) throw notFound('The incident');
+  return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at), closed_at: row.closed_at ? new Date(row.closed_at) : null };
+}
+
+/** The 1-3-5 targets of a node: the nearest ancestor (or itself) with a row, else the defaults. */
+export async function targetsFor(exec: Executor, nodePath: string): Promise<Targets> {
+  const ids = nodePath.split('/').filter(Boolean);
+  if (ids.length === 0) return DEFAULT_TARGETS;
+  const [t] = await rows<{ acknowledge_seconds: number; arrive_core_seconds: number; arrive_other_seconds: number; diversion_accept_seconds: number; warn_share: number }>(
+    exec,
+    sql`select t.* from dispatch_target t join jurisdiction_node n on n.id = t.node_id
+        where t.node_id = any(${uuidArray(ids)}::uuid[]) order by length(n.path) desc limit 1`,
+  );
+  if (!t) return DEFAULT_TARGETS;
+  return {
+    acknowledgeSeconds: t.acknowledge_seconds,
+    arriveCoreSeconds: t.arrive_core_seconds,
+    arriveOtherSeconds: t.arrive_other_seconds,
+    diversionAcceptSeconds: t.diversion_accept_seconds,
+    warnShare: Number(t.warn_share),
+  };
+}
+
+async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?: string; diversionId?: string; kind: string; start: Date; seconds: number; warnShare: number }) {
+  const due = new Date(t.start.getTime() + t.seconds * 1000);
+  const warn = new Date(t.start.getTime() + t.seconds * t.warnShare * 1000);
+  await tx.execute(sql`insert into incident_timer (incident_id, assignment_id, diversion_id, kind, started_at, warn_at, due_at)
+    values (${t.incidentId}, ${t.assignmentId ?? null}, ${t.diversionId ?? null}, ${t.kind}, ${t.start}, ${warn}, ${due})`);
+}
+
+/** A short number per county and day: 370523-20261122-0007. */
+async function nextNumber(tx: Executor, countyCode: string, at: Date): Promise<string> {
+  const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const prefix = `${countyCode}-${day}-`;
+  const [r] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from incident where number like ${`${prefix}%`}`);
+  return `${prefix}${String((r?.n ?? 0) + 1).padStart(4, '0')}`;
+}
+
+export function createDispatchService(deps: {
+  database: Database;
+  bus: EventBus;
+  lookup: JurisdictionLookup;
+  now: () => Date;
+  settings?: Partial<DispatchSettings>;
+}) {
+  const { database, bus, lookup, now } = deps;
+  const settings = { ...DEFAULT_DISPATCH_SETTINGS, ...deps.settings };
+  const { db } = database;
+
+  /**
+   * Run a command in one transaction that appends incident events; announce them after commit so
+   * command screens and terminals only ever see committed state.
+   */
+  async function command<T>(work: (tx: Tx, at: Date, emit: (e: Omit<NewIncidentEvent, 'at'>) => void) => Promise<T>): Promise<T> {
+    const at = now();
+    let lastSeq = 0;
+    const result = await db.transaction(async (tx) => {
+      const pending: NewIncidentEvent[] = [];
+      const value = await work(tx, at, (e) => pending.push({ ...e, at }));
+      if (pending.length) lastSeq = await appendIncidentEvents(tx, pending);
+      return value;
+    });
+    if (lastSeq) await announceEvents(bus, lastSeq);
+    return result;
+  }
+
+  async function loadCovered(exec: Executor, actor: Actor, id: string) {
+    const incident = await loadIncident(exec, id);
+    assertCoversPath(actor, incident.node_path);
+    return incident;
+  }
+
+  /** Where a call is: coordinates (any system) or an address matched against grid names. */
+  function locate(input: z.infer<typeof IntakeBody>): { lon: number; lat: number } | null {
+    if (input.location) {
+      const [lon, lat] = toWgs84(input.location.lon, input.location.lat, input.location.crs);
+      return { lon, lat };
+    }
+    return null;
+  }
+
+  async function geocodeAddress(exec: Executor, actor: Actor, address: string): Promise<{ lon: number; lat: number } | null> {
+    const [hit] = await rows<{ lon: number; lat: number }>(
+      exec,
+      sql`select ST_X(ST_PointOnSurface(geom)) as lon, ST_Y(ST_PointOnSurface(geom)) as lat from jurisdiction_node
+          where retired_at is null and geom is not null and level in ('grid', 'micro_grid', 'station')
+            and path like ${`${actor.nodePath}%`} and length(name) >= 2
+            and strpos(${address}, regexp_replace(name, '(村民委员会|居民委员会|村委会|居委会|网格|派出所)$', '')) > 0
+          order by length(name) desc, length(path) desc limit 1`,
+    );
+    return hit ? { lon: Number(hit.lon), lat: Number(hit.lat) } : null;
+  }
+
+  async function statusAfterAssignments(tx: Executor, incidentId: string): Promise<string> {
+    const list = await rows<{ status: AssignmentStatus }>(tx, sql`select status from incident_assignment where incident_id = ${incidentId}`);
+    if (list.some((a) => a.status === 'on_scene' || a.status === 'returning')) return 'on_scene';
+    if (list.some((a) => ACTIVE_ASSIGNMENT.includes(a.status))) return 'dispatched';
+    return 'new';
+  }
+
+  return {
+    settings,
+
+    /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
+    async intake(actor: Actor, input: IntakeBody) {
+      const [category] = await database.query<{ code: string; police: boolean }>('select code, police from incident_category where code = $1', [input.category]);
+      if (!category) throw unprocessable(`Unknown category ${input.category}; choose one from GET /api/incident-categories.`, [{ field: 'body.category', message: 'is not a known category' }]);
+      const point = locate(input) ?? (input.address ? await geocodeAddress(db, actor, input.address) : null);
+      const chain = point ? lookup.resolve(point.lon, point.lat) : null;
+      const deepest = chain?.[0];
+      const station = chain?.find((n) => n.level === 'station');
+      const county = chain?.find((n) => n.level === 'county');
+      const nodePath = deepest?.path ?? actor.nodePath;
+      if (!coversPath(actor, nodePath)) {
+        throw unprocessable(`The location lies in ${station?.name ?? deepest?.name ?? 'another jurisdiction'}, outside yours: transfer the call to its command centre.`, [
+          { field: 'body.location', message: 'is outside your jurisdiction' },
+        ]);
+      }
+      const core = chain?.some((n) => n.core) ?? false;
+      const result = await command(async (tx, at, emit) => {
+        const receivedAt = input.receivedAt && input.receivedAt <= at ? input.receivedAt : at;
+        const number = await nextNumber(tx, county?.code ?? '000000', at);
+        const top = input.category.split('.')[0]!;
+        const [created] = await rows<{ id: string }>(
+          tx,
+          sql`insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
+                node_id, station_id, node_path, core, created_by, created_at, updated_at)
+              values (${number}, 'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
+                ${input.content}, ${input.address ?? null}, ${point?.lon ?? null}, ${point?.lat ?? null},
+                ${point ? sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)` : null},
+                ${deepest?.id ?? null}, ${station?.id ?? null}, ${nodePath}, ${core}, ${actor.userId}, ${receivedAt}, ${at})
+              returning id`,
+        );
+        const id = created!.id;
+        await tx.execute(sql`insert into incident_call (incident_id, origin_incident_id, caller_phone, caller_name, content, source, received_at)
+          values (${id}, ${id}, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt})`);
+        const duplicates = point
+          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; distance_m: number }>(
+              tx,
+              sql`select id, number, category, content, created_at, ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
+                  from incident
+                  where id <> ${id} and status not in ('closed', 'merged') and category = ${top}
+                    and created_at >= ${new Date(at.getTime() - settings.duplicateWindowMinutes * 60_000)}
+                    and location is not null
+                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.duplicateRadiusM})
+                  order by distance_m limit 5`,
+            )
+          : [];
+        const history = point
+          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; status: string }>(
+              tx,
+              sql`select id, number, category, content, created_at, status from incident
+                  where id <> ${id} and created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and location is not null
+                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.historyRadiusM})
+                  order by created_at desc limit 20`,
+            )
+          : [];
+        emit({
+          incidentId: id,
+          type: 'intake',
+          actorId: actor.userId,
+          nodePath,
+          data: { number, category: input.category, priority: input.priority, source: input.source, stationId: station?.id ?? null, possibleDuplicates: duplicates.map((d) => d.id) },
+        });
+        await appendAudit(tx, actor, { action: 'incident.create', entityType: 'incident', entityId: id, nodePath, details: { number, category: input.category } });
+        return {
+          id,
+          number,
+          nonPolice: !category.police,
+          routing: {
+            located: !!point,
+            point,
+            chain: (chain ?? []).map((n) => ({ id: n.id, code: n.code, name: n.name, level: n.level, core: n.core })),
+            stationId: station?.id ?? null,
+            stationName: station?.name ?? null,
+          },
+          possibleDuplicates: duplicates.map((d) => ({ id: d.id, number: d.number, category: d.category, content: d.content, createdAt: new Date(d.created_at).toISOString(), distanceM: Math.round(Number(d.distance_m)) })),
+          placeHistory: history.map((h) => ({ id: h.id, number: h.number, category: h.category, content: h.content, status: h.status, createdAt: new Date(h.created_at).toISOString() })),
+        };
+      });
+      return result;
+    },
+
+    /** Merge a duplicate into another incident: its calls (and audio) move over; reversible. */
+    async merge(actor: Actor, duplicateId: string, intoId: string) {
+      if (duplicateId === intoId) throw unprocessable('An incident cannot be merged into itself.');
+      return command(async (tx, _at, emit) => {
+        const dup = await loadCovered(tx, actor, duplicateId);
+        const into = await loadCovered(tx, actor, intoId);
+        if (dup.status === 'closed' || dup.status === 'merged') throw conflict(`Incident ${dup.number} is ${dup.status} and cannot be merged.`);
+        if (into.status === 'closed' || into.status === 'merged') throw conflict(`Incident ${into.number} is ${into.status}: merge into an open incident.`);
+        const [active] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from incident_assignment where incident_id = ${duplicateId} and status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`);
+        if (active!.n > 0) throw conflict(`Incident ${dup.number} has units out: move or cancel them before merging.`);
+        const moved = await rows<{ id: string }>(tx, sql`update incident_call set incident_id = ${intoId} where incident_id = ${duplicateId} returning id`);
+        await tx.execute(sql`update incident set status = 'merged', merged_into = ${intoId}, updated_at = now() where id = ${duplicateId}`);
+        await tx.execute(sql`update incident_timer set cancelled_at = now() where incident_id = ${duplicateId} and met_at is null and cancelled_at is null and breached_at is null`);
+        emit({ incidentId: duplicateId, type: 'merged', actorId: actor.userId, nodePath: dup.node_path, data: { into: intoId, intoNumber: into.number } });
+        emit({ incidentId: intoId, type: 'merge_received', actorId: actor.userId, nodePath: into.node_path, data: { from: duplicateId, fromNumber: dup.number, calls: moved.length } });
+        await appendAudit(tx, actor, { action: 'incident.merge', entityType: 'incident', entityId: duplicateId, nodePath: dup.node_path, details: { into: intoId } });
+        return { id: duplicateId, mergedInto: intoId, callsMoved: moved.length };
+      });
+    },
+
+    /** Undo a merge: the calls that came from this incident return to it and it reopens. */
+    async unmerge(actor: Actor, id: string) {
+      return command(async (tx, _at, emit) => {
+        const dup = await loadCovered(tx, actor, id);
+        if (dup.status !== 'merged' || !dup.merged_into) throw conflict(`Incident ${dup.number} is not merged.`);
+        const into = await loadIncident(tx, dup.merged_into);
+        const moved = await rows<{ id: string }>(tx, sql`update incident_call set incident_id = ${id} where origin_incident_id = ${id} returning id`);
+        await tx.execute(sql`update incident set status = 'new', merged_into = null, updated_at = now() where id = ${id}`);
+        emit({ incidentId: id, type: 'unmerged', actorId: actor.userId, nodePath: dup.node_path, data: { from: into.id, calls: moved.length } });
+        emit({ incidentId: into.id, type: 'merge_undone', actorId: actor.userId, nodePath: into.node_path, data: { incident: id } });
+        await appendAudit(tx, actor, { action: 'incident.unmerge', entityType: 'incident', entityId: id, nodePath: dup.node_path, details: { from: into.id } });
+        return { id, callsReturned: moved.length };
+      });
+    },
+
+    /** Dispatch one or many units in one action; each gets 1-3-5 timers. */
+    async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>) {
+      return command(async (tx, at, emit) => {
+        const incident = await loadCovered(tx, actor, incidentId);
+        if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
+        const unitIds = body.units.map((u) => u.unitId);
+        if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
+        const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null }>(
+          tx,
+          sql`select id, call_sign, path, on_duty, retired_at from unit where id = any(${uuidArray(unitIds)}::uuid[])`,
+        );
+        const problems: { field: string; message: string }[] = [];
+        for (const [i, u] of body.units.entries()) {
+          const unit = found.find((f) => f.id === u.unitId);
+          if (!unit || unit.retired_at) problems.push({ field: `body.units.${i}.unitId`, message: 'is not a known unit' });
+          else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
+        }
+        if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
+        const busy = await rows<{ unit_id: string; number: string }>(
+          tx,
+          sql`select a.unit_id, i.number from incident_assignment a join incident i on i.id = a.incident_id
+              where a.unit_id = any(${uuidArray(unitIds)}::uuid[]) and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`,
+        );
+        if (busy.length) {
+          const names = busy.map((b) => `${found.find((f) => f.id === b.unit_id)?.call_sign} (on ${b.number})`);
+          throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
+        }
+        const targets = await targetsFor(tx, incident.node_path);
+        const created: { assignmentId: string; unitId: string }[] = [];
+        for (const u of body.units) {
+          const [a] = await rows<{ id: string }>(
+            tx,
+            sql`insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
+                values (${incidentId}, ${u.unitId}, 'dispatched', ${u.role}, ${u.reason ?? null}, ${at},
+                  ${JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }])}::jsonb)
+                returning id`,
+          );
+          created.push({ assignmentId: a!.id, unitId: u.unitId });
+          await insertTimer(tx, { incidentId, assignmentId: a!.id, kind: 'acknowledge', start: at, seconds: targets.acknowledgeSeconds, warnShare: targets.warnShare });
+          await insertTimer(tx, {
+            incidentId,
+            assignmentId: a!.id,
+            kind: 'arrive',
+            start: at,
+            seconds: incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds,
+            warnShare: targets.warnShare,
+          });
+        }
+        await tx.execute(sql`update incident set status = ${await statusAfterAssignments(tx, incidentId)}, updated_at = ${at} where id = ${incidentId}`);
+        emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
+        // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
+        await appendAudit(tx, actor, {
+          action: 'incident.dispatch',
+          entityType: 'incident',
+          entityId: incidentId,
+          nodePath: incident.node_path,
+          details: { units: unitIds, disclosedToTerminals: ['callerPhone', 'callerName', 'content', 'audio'] },
+        });
+        return { incidentId, assignments: created };
+      });
+    },
+
+    /** A unit's status: from its terminal (a member of the unit) or from a dispatcher covering the incident. */
+    async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (unitId: string) => Promise<boolean>) {
+      return command(async (tx, at, emit) => {
+        const [a] = await rows<AssignmentRow & { history: unknown }>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
+        if (!a) throw notFound('The assignment');
+        const incident = await loadIncident(tx, a.incident_id);
+        if (!coversPath(actor, incident.node_path) && !(await memberOf(a.unit_id))) throw forbidden('Only the unit or a dispatcher of this jurisdiction may change this status.');
+        const next = body.status;
+        if (!NEXT_STATUS[a.status].includes(next)) {
+          throw conflict(`A unit that is ${a.status} cannot become ${next}; allowed next: ${NEXT_STATUS[a.status].join(', ') || 'none (finished)'}.`);
+        }
+        const point = body.lon !== undefined && body.lat !== undefined ? toWgs84(body.lon, body.lat, body.crs) : null;
+        const history = [...(typeof a.history === 'string' ? (JSON.parse(a.history) as unknown[]) : (a.history as unknown[])),
+          { status: next, at: at.toISOString(), actorId: actor.userId, lon: point?.[0] ?? null, lat: point?.[1] ?? null, note: body.note ?? null }];
+        const column = { acknowledged: 'acknowledged_at', en_route: 'en_route_at', on_scene: 'on_scene_at', cleared: 'cleared_at', cancelled: 'cancelled_at' } as Record<string, string>;
+        // Skipping ahead fills the steps skipped (en route implies acknowledged) with the same time.
+        const order: AssignmentStatus[] = ['acknowledged', 'en_route', 'on_scene'];
+        const fill = order.slice(0, order.indexOf(next) + 1).filter((s) => order.includes(next));
+        const sets = new Set<string>([...fill.map((s) => column[s]!), ...(column[next] ? [column[next]!] : [])]);
+        await tx.execute(sql`update incident_assignment set status = ${next}, history = ${JSON.stringify(history)}::jsonb
+          ${sets.has('acknowledged_at') ? sql`, acknowledged_at = coalesce(acknowledged_at, ${at})` : sql``}
+          ${sets.has('en_route_at') ? sql`, en_route_at = coalesce(en_route_at, ${at})` : sql``}
+          ${sets.has('on_scene_at') ? sql`, on_scene_at = coalesce(on_scene_at, ${at})` : sql``}
+          ${sets.has('cleared_at') ? sql`, cleared_at = ${at}` : sql``}
+          ${sets.has('cancelled_at') ? sql`, cancelled_at = ${at}` : sql``}
+          where id = ${assignmentId}`);
+        if (sets.has('acknowledged_at')) await tx.execute(sql`update incident_timer set met_at = ${at} where assignment_id = ${assignmentId} and kind = 'acknowledge' and met_at is null and cancelled_at is null`);
+        if (sets.has('on_scene_at')) await tx.execute(sql`update incident_timer set met_at = ${at} where assignment_id = ${assignmentId} and kind = 'arrive' and met_at is null and cancelled_at is null`);
+        if (next === 'cancelled' || next === 'unavailable') {
+          await tx.execute(sql`update incident_timer set cancelled_at = ${at} where assignment_id = ${assignmentId} and met_at is null and cancelled_at is null`);
+        }
+        const status = await statusAfterAssignments(tx, a.incident_id);
+        if (incident.status !== 'closed') await tx.execute(sql`update incident set status = ${status}, updated_at = ${at} where id = ${a.incident_id}`);
+        emit({
+          incidentId: a.incident_id,
+          type: 'unit_status',
+          actorId: actor.userId,
+          nodePath: incident.node_path,
+          unitIds: [a.unit_id],
+          data: { assignmentId, unitId: a.unit_id, from: a.status, status: next, lon: point?.[0] ?? null, lat: point?.[1] ?? null, note: body.note ?? null },
+        });
+        await appendAudit(tx, actor, { action: 'incident.unit_status', entityType: 'incident_assignment', entityId: assignmentId, nodePath: incident.node_path, details: { status: next } });
+        return { assignmentId, status: next, incidentStatus: status };
+      });
+    },
+
+    async close(actor: Actor, incidentId: string, body: z.infer<typeof CloseBody>) {
+      return command(async (tx, at, emit) => {
+        const incident = await loadCovered(tx, actor, incidentId);
+        if (incident.status === 'closed' || incident.status === 'merged') throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
+        const open = await rows<{ id: string; unit_id: string; status: AssignmentStatus }>(
+          tx,
+          sql`update incident_assignment set status = case when status in ('on_scene', 'returning') then 'cleared' else 'cancelled' end,
+                cleared_at = case when status in ('on_scene', 'returning') then ${at}::timestamptz else cleared_at end,
+                cancelled_at = case when status in ('on_scene', 'returning') then cancelled_at else ${at}::timestamptz end
+              where incident_id = ${incidentId} and status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) returning id, unit_id, status`,
+        );
+        await tx.execute(sql`update incident_timer set cancelled_at = ${at} where incident_id = ${incidentId} and met_at is null and cancelled_at is null and breached_at is null`);
+        await tx.execute(sql`update incident set status = 'closed', disposition = ${body.disposition}, result = ${body.result}, closed_at = ${at}, updated_at = ${at} where id = ${incidentId}`);
+        emit({ incidentId, type: 'closed', actorId: actor.userId, nodePath: incident.node_path, unitIds: open.map((o) => o.unit_id), data: { disposition: body.disposition, result: body.result, released: open.length } });
+        await appendAudit(tx, actor, { action: 'incident.close', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { disposition: body.disposition } });
+        return { id: incidentId, status: 'closed' as const };
+      });
+    },
+
+    /** Hand a non-police incident to a partner department of the jurisdiction (联调联处). */
+    async divert(actor: Actor, incidentId: string, departmentId: string, note: string | undefined) {
+      return command(async (tx, at, emit) => {
+        const incident = await loadCovered(tx, actor, incidentId);
+        if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}.`);
+        const [dept] = await rows<{ id: string; name: string; path: string }>(
+          tx,
+          sql`select d.id, d.name, n.path from partner_department d join jurisdiction_node n on n.id = d.node_id where d.id = ${departmentId}`,
+        );
+        if (!dept) throw notFound('The partner department');
+        // The department must serve the incident's place: configured at the place or above it.
+        if (!incident.node_path.startsWith(dept.path)) throw unprocessable(`${dept.name} does not serve this incident's area.`, [{ field: 'body.departmentId', message: 'does not serve this area' }]);
+        const [active] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from incident_assignment where incident_id = ${incidentId} and status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`);
+        if (active!.n > 0) throw conflict('Units are still out on this incident: clear them before diverting it.');
+        const [d] = await rows<{ id: string }>(tx, sql`insert into incident_diversion (incident_id, department_id, status, note, created_at) values (${incidentId}, ${departmentId}, 'pending', ${note ?? null}, ${at}) returning id`);
+        const targets = await targetsFor(tx, incident.node_path);
+        await insertTimer(tx, { incidentId, diversionId: d!.id, kind: 'diversion_accept', start: at, seconds: targets.diversionAcceptSeconds, warnShare: targets.warnShare });
+        await tx.execute(sql`update incident set status = 'diverted', updated_at = ${at} where id = ${incidentId}`);
+        emit({ incidentId, type: 'diverted', actorId: actor.userId, nodePath: incident.node_path, data: { diversionId: d!.id, departmentId, department: dept.name, note: note ?? null } });
+        await appendAudit(tx, actor, { action: 'incident.divert', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { departmentId } });
+        return { diversionId: d!.id };
+      });
+    },
+
+    /** Partner staff accept or report back on a diversion of their department. */
+    async diversionStep(actor: Actor, diversionId: string, step: 'accept' | 'report', report?: string) {
+      return command(async (tx, at, emit) => {
+        const [d] = await rows<{ id: string; incident_id: string; department_id: string; status: string }>(tx, sql`select * from incident_diversion where id = ${diversionId} for update`);
+        if (!d) throw notFound('The diversion');
+        const [member] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from partner_member where user_id = ${actor.userId} and department_id = ${d.department_id}`);
+        const incident = await loadIncident(tx, d.incident_id);
+        if (!member!.n && !(actor.role === 'admin' && coversPath(actor, incident.node_path))) throw forbidden('Only staff of the department this was diverted to may answer it.');
+        if (step === 'accept') {
+          if (d.status !== 'pending') throw conflict(`This diversion is ${d.status}.`);
+          await tx.execute(sql`update incident_diversion set status = 'accepted', accepted_at = ${at} where id = ${diversionId}`);
+          await tx.execute(sql`update incident_timer set met_at = ${at} where diversion_id = ${diversionId} and met_at is null and cancelled_at is null`);
+        } else {
+          if (d.status === 'handled') throw conflict('This diversion has already been reported back.');
+          await tx.execute(sql`update incident_diversion set status = 'handled', handled_at = ${at}, report = ${report ?? ''}, accepted_at = coalesce(accepted_at, ${at}) where id = ${diversionId}`);
+          await tx.execute(sql`update incident_timer set met_at = ${at} where diversion_id = ${diversionId} and met_at is null and cancelled_at is null`);
+          await tx.execute(sql`update incident set status = 'closed', disposition = 'referred', result = ${report ?? ''}, closed_at = ${at}, updated_at = ${at} where id = ${d.incident_id}`);
+        }
+        emit({ incidentId: d.incident_id, type: step === 'accept' ? 'diversion_accepted' : 'diversion_reported', actorId: actor.userId, nodePath: incident.node_path, data: { diversionId, report: report ?? null } });
+        await appendAudit(tx, actor, { action: `incident.diversion_${step}`, entityType: 'incident_diversion', entityId: diversionId, nodePath: incident.node_path });
+        return { diversionId, status: step === 'accept' ? 'accepted' : 'handled' };
+      });
+    },
+
+    /** Leaders above attach instructions and mark the incident supervised; the station is notified. */
+    async instruct(actor: Actor, incidentId: string, text: string | undefined, supervision: string | undefined) {
+      return command(async (tx, at, emit) => {
+        const incident = await loadCovered(tx, actor, incidentId);
+        if (supervision) await tx.execute(sql`update incident set supervision = ${supervision}, updated_at = ${at} where id = ${incidentId}`);
+        emit({ incidentId, type: 'instruction', actorId: actor.userId, nodePath: incident.node_path, data: { text: text ?? null, supervision: supervision ?? null, by: actor.displayName, role: actor.role } });
+        await appendAudit(tx, actor, { action: 'incident.instruct', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { supervision: supervision ?? null } });
+        return { incidentId, supervision: supervision ?? incident.supervision };
+      });
+    },
+
+    /** Store a call's audio (bounded type and size) with an audit record. */
+    async setCallAudio(actor: Actor, callId: string, audio: Buffer, type: string) {
+      return db.transaction(async (tx) => {
+        const [c] = await rows<{ incident_id: string }>(tx, sql`select incident_id from incident_call where id = ${callId}`);
+        if (!c) throw notFound('The call');
+        const incident = await loadIncident(tx, c.incident_id);
+        assertCoversPath(actor, incident.node_path);
+        await tx.execute(sql`update incident_call set audio = ${audio}, audio_type = ${type}, audio_bytes = ${audio.length} where id = ${callId}`);
+        await appendAudit(tx, actor, { action: 'incident.call_audio', entityType: 'incident_call', entityId: callId, nodePath: incident.node_path, details: { bytes: audio.length, type } });
+      });
+    },
+
+    async loadIncident(id: string) {
+      return loadIncident(db, id);
+    },
+    loadCovered: (actor: Actor, id: string) => loadCovered(db, actor, id),
+  };
+}
+
+export type DispatchService = ReturnType<typeof createDispatchService>;
