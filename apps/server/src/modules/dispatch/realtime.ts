@@ -1,0 +1,137 @@
+import type { WebSocket } from 'ws';
+import type { Actor } from '../../platform/access.js';
+import type { EventBus } from '../../platform/bus.js';
+import type { Database } from '../../platform/db/index.js';
+import { INCIDENT_EVENTS, eventsAfter, lastEventSeq, type IncidentEventRow } from './events.js';
+
+/** A connected command screen (sees its node and below) or terminal (sees its units' events). */
+export interface Subscriber {
+  socket: WebSocket;
+  actor: Actor;
+  mode: 'command' | 'terminal';
+  unitIds: Set<string>;
+  /** Last seq sent to this subscriber. */
+  lastSeq: number;
+  live: boolean;
+}
+
+export type EventPresenter = (event: IncidentEventRow, sub: Subscriber) => Promise<Record<string, unknown> | null>;
+
+const RING_SIZE = 20_000;
+
+/**
+ * Pushes committed incident events to WebSocket subscribers of this instance. Every instance hears
+ * "events up to N are committed" on the bus (PostgreSQL NOTIFY across instances), reads the new
+ * events once from the database and fans them out, so a dispatch made on instance A reaches a
+ * terminal connected to instance B. A subscriber that reconnects with `since` gets everything after
+ * it, from a ring of recent events or from the database, before it goes live: nothing is missed.
+ */
+export class RealtimeHub {
+  private subscribers = new Set<Subscriber>();
+  private ring: IncidentEventRow[] = [];
+  private lastSeq = 0;
+  private catchingUp: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** Counters for /metrics and tests. */
+  stats = { delivered: 0, subscribers: 0 };
+
+  constructor(
+    private readonly database: Database,
+    private readonly present: EventPresenter,
+  ) {}
+
+  async start(bus: EventBus) {
+    this.lastSeq = await lastEventSeq(this.database);
+    this.unsubscribe = bus.subscribe(INCIDENT_EVENTS, (payload) => {
+      const seq = Number(payload.seq);
+      if (Number.isFinite(seq) && seq > this.lastSeq) this.catchUp(seq);
+    });
+    this.heartbeat = setInterval(() => {
+      for (const s of this.subscribers) {
+        if (s.socket.readyState === s.socket.OPEN) s.socket.ping();
+      }
+    }, 20_000);
+    this.heartbeat.unref();
+  }
+
+  stop() {
+    this.unsubscribe?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const s of this.subscribers) s.socket.close(1001, 'server shutting down');
+    this.subscribers.clear();
+  }
+
+  get currentSeq() {
+    return this.lastSeq;
+  }
+
+  /** Resolves once every announced event has been read and pushed. */
+  settled() {
+    return this.catchingUp;
+  }
+
+  private catchUp(target: number) {
+    this.catchingUp = this.catchingUp.then(async () => {
+      while (this.lastSeq < target) {
+        const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
+        if (batch.length === 0) break;
+        for (const e of batch) {
+          this.ring.push(e);
+          this.lastSeq = e.seq;
+        }
+        if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
+        for (const sub of this.subscribers) if (sub.live) await this.deliver(sub, batch);
+      }
+    });
+  }
+
+  private matches(e: IncidentEventRow, sub: Subscriber) {
+    if (sub.mode === 'terminal') return e.unitIds.some((u) => sub.unitIds.has(u));
+    return e.nodePath.startsWith(sub.actor.nodePath);
+  }
+
+  private async deliver(sub: Subscriber, events: readonly IncidentEventRow[]) {
+    for (const e of events) {
+      if (e.seq <= sub.lastSeq) continue;
+      sub.lastSeq = e.seq;
+      if (!this.matches(e, sub)) continue;
+      const message = await this.present(e, sub);
+      if (message && sub.socket.readyState === sub.socket.OPEN) {
+        sub.socket.send(JSON.stringify(message));
+        this.stats.delivered++;
+      }
+    }
+  }
+
+  /** Add a subscriber; replay everything after `since` (in its scope), then go live. */
+  async add(sub: Subscriber, since: number | null) {
+    this.subscribers.add(sub);
+    this.stats.subscribers = this.subscribers.size;
+    sub.socket.on('close', () => {
+      this.subscribers.delete(sub);
+      this.stats.subscribers = this.subscribers.size;
+    });
+    // Queue behind the hub's own catch-up so the replay and the live stream cannot interleave.
+    await (this.catchingUp = this.catchingUp.then(async () => {
+      if (since === null) {
+        sub.lastSeq = this.lastSeq;
+      } else {
+        sub.lastSeq = since;
+        const first = this.ring[0]?.seq ?? this.lastSeq + 1;
+        if (since + 1 < first) {
+          let from = since;
+          while (from < this.lastSeq) {
+            const batch = await eventsAfter(this.database.db, from, 2000);
+            if (batch.length === 0) break;
+            await this.deliver(sub, batch.filter((e) => e.seq <= this.lastSeq));
+            from = batch.at(-1)!.seq;
+          }
+        }
+        await this.deliver(sub, this.ring.filter((e) => e.seq > sub.lastSeq));
+      }
+      sub.live = true;
+      if (sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: 'live', seq: this.lastSeq }));
+    }));
+  }
+}
