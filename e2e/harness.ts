@@ -7,11 +7,14 @@
  *
  * Environment:
  *   PINGAN_E2E_CHROMIUM   browser executable (default /usr/bin/chromium); missing → tests skip
- *   PINGAN_E2E_TEMPLATE   a data directory to copy instead of seeding from scratch (optional)
+ *   PINGAN_E2E_TEMPLATE   a seeded data directory to copy instead of seeding from scratch; default: a
+ *                         cache in node_modules/.cache/pingan-e2e keyed by the migrations, the demo
+ *                         seed and today's date, made on first use; `off` seeds every time
  *   PINGAN_E2E_NO_BUILD=1 don't build apps/web when apps/web/dist is missing
  *   PINGAN_E2E_KEEP=1     keep the temporary data directory after the run
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -72,10 +75,65 @@ interface Server {
   dataDir: string;
 }
 
-async function startServer(): Promise<Server> {
+function filesBelow(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Where the seeded template lives: changes whenever the schema, the seed or the day changes. */
+function templatePath(): string | null {
+  const configured = process.env.PINGAN_E2E_TEMPLATE;
+  if (configured === 'off') return null;
+  if (configured) return configured;
+  const hash = createHash('sha256');
+  hash.update(new Date().toISOString().slice(0, 10));
+  for (const dir of ['apps/server/drizzle', 'apps/server/src/demo', 'tools/demo-county']) {
+    for (const file of filesBelow(path.join(repoRoot, dir))) {
+      hash.update(path.relative(repoRoot, file));
+      hash.update(fs.readFileSync(file));
+    }
+  }
+  return path.join(repoRoot, 'node_modules/.cache/pingan-e2e', hash.digest('hex').slice(0, 16));
+}
+
+/** Seed a template once: start on an empty directory, stop cleanly, keep the directory. */
+async function ensureTemplate(target: string): Promise<void> {
+  if (fs.existsSync(path.join(target, '.complete'))) return;
+  const fresh = await startServer(null);
+  const seeded = fresh.dataDir;
+  await stopServer(fresh, { keepData: true });
+  if (fresh.child.exitCode !== 0) {
+    fs.rmSync(seeded, { recursive: true, force: true });
+    return;
+  }
+  fs.writeFileSync(path.join(seeded, '.complete'), new Date().toISOString());
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.rmSync(target, { recursive: true, force: true });
+  try {
+    fs.renameSync(seeded, target);
+  } catch {
+    fs.cpSync(seeded, target, { recursive: true });
+    fs.rmSync(seeded, { recursive: true, force: true });
+  }
+}
+
+async function startServerFromTemplate(): Promise<Server> {
+  const template = templatePath();
+  if (!template) return startServer(null);
+  await ensureTemplate(template);
+  return startServer(fs.existsSync(path.join(template, '.complete')) ? template : null);
+}
+
+async function startServer(template: string | null): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pingan-e2e-'));
-  const template = process.env.PINGAN_E2E_TEMPLATE;
-  if (template && fs.existsSync(template)) fs.cpSync(template, dataDir, { recursive: true });
+  if (template) {
+    fs.cpSync(template, dataDir, { recursive: true });
+    fs.rmSync(path.join(dataDir, '.complete'), { force: true });
+  }
   const port = await freePort();
   const log: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps/server/src/main.ts')], {
@@ -136,7 +194,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-async function stopServer(server: Server): Promise<void> {
+async function stopServer(server: Server, opts: { keepData?: boolean } = {}): Promise<void> {
   const { child } = server;
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -147,13 +205,13 @@ async function stopServer(server: Server): Promise<void> {
       await exited;
     }
   }
-  if (process.env.PINGAN_E2E_KEEP !== '1') fs.rmSync(server.dataDir, { recursive: true, force: true });
+  if (!opts.keepData && process.env.PINGAN_E2E_KEEP !== '1') fs.rmSync(server.dataDir, { recursive: true, force: true });
 }
 
 export async function startHarness(): Promise<Harness> {
   if (!hasChromium) throw new Error(`Chromium not found at ${chromiumPath}`);
   await ensureWebBuilt();
-  const server = await startServer();
+  const server = await startServerFromTemplate();
   const onExit = () => killGroup(server.child, 'SIGKILL');
   process.once('exit', onExit);
 

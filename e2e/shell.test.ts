@@ -232,10 +232,11 @@ describe('web shell', { skip }, () => {
     const page = await h.newPage();
     await h.login(page, 'dispatcher');
     await page.getByTestId('logout').click();
-    await page.waitForURL('**/login');
+    await page.waitForURL((u) => u.pathname === '/login');
     await page.getByTestId('login-card').waitFor();
     await page.goto('/home');
-    await page.waitForURL('**/login**');
+    await page.waitForURL((u) => u.pathname === '/login');
+    await page.getByTestId('login-card').waitFor();
     const me = await page.request.get('/api/auth/me');
     assert.equal(me.status(), 401);
   });
