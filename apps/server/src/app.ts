@@ -24,9 +24,10 @@ import { authRoutes } from './platform/auth/routes.js';
 import { auditRoutes } from './platform/audit/routes.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { jurisdictionRoutes } from './modules/jurisdiction/routes.js';
+import { dispatchRoutes } from './modules/dispatch/routes.js';
 
 /** Every module's routes, in one list: a new capability adds one line here. */
-export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes];
+export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes];
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];

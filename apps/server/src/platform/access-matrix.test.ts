@@ -20,6 +20,10 @@ interface MatrixEntry {
   ok?: number;
   /** Log in afresh for each call (the route ends the session). */
   freshSession?: boolean;
+  /** Status without a session when it is not 401 / 2xx (e.g. a WebSocket route answers plain GETs 404). */
+  anonymousStatus?: number;
+  /** A rule that is not "role and place" (e.g. membership of a partner department). */
+  expect?: (role: Role, place: Placement) => boolean;
 }
 
 const ALL = Role.options;
@@ -28,6 +32,56 @@ const AUDITORS: Role[] = ['admin', 'inspector'];
 const EDITORS: Role[] = ['admin', 'station_leader'];
 const EXPORTERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'inspector'];
 const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+const DISPATCHERS: Role[] = ['admin', 'dispatcher', 'station_leader'];
+const READERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'inspector'];
+const INTAKERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary'];
+const RESPONDERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'volunteer', 'security_guard'];
+const inTree = (place: Placement) => place !== 'sibling';
+
+/** An incident located in grid A1, taken by the county dispatcher. */
+async function incidentAtA1(t: TestApp, category = 'public_order.fight'): Promise<string> {
+  const res = await t.as('dispatcher', 'above', {
+    method: 'POST',
+    url: '/api/incidents',
+    payload: { content: '矩阵测试警情', category, priority: 2, callerPhone: '13612345678', location: { lon: 118.55, lat: 36.95 } },
+  });
+  if (res.statusCode !== 201) throw new Error(`intake failed: ${res.body}`);
+  return res.json().id as string;
+}
+/** An on-duty patrol car of station A. */
+async function unitAtA(t: TestApp): Promise<string> {
+  const [u] = await t.ctx.database.query<{ id: string }>(
+    `insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ('M' || substr(md5(random()::text), 1, 6), '矩阵车', 'patrol_car', $1, $2, true) returning id`,
+    [t.fx.target.id, t.fx.target.path],
+  );
+  return u!.id;
+}
+async function dispatchedAssignment(t: TestApp): Promise<string> {
+  const incident = await incidentAtA1(t);
+  const unit = await unitAtA(t);
+  const res = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${incident}/dispatch`, payload: { units: [{ unitId: unit }] } });
+  if (res.statusCode !== 201) throw new Error(`dispatch failed: ${res.body}`);
+  return res.json().assignments[0].assignmentId as string;
+}
+async function departmentOfCounty(t: TestApp): Promise<string> {
+  const [found] = await t.ctx.database.query<{ id: string }>(`select id from partner_department where code = 'matrix-cg'`);
+  if (found) return found.id;
+  const [d] = await t.ctx.database.query<{ id: string }>(
+    `insert into partner_department (node_id, code, name, categories) values ($1, 'matrix-cg', '县城管局', '{non_police}') returning id`,
+    [t.fx.nodes.get('370523')!.id],
+  );
+  await t.ctx.database.query('insert into partner_member (user_id, department_id) values ($1, $2)', [t.fx.userIds.get('partner-staff.above'), d!.id]);
+  return d!.id;
+}
+async function pendingDiversion(t: TestApp): Promise<string> {
+  const incident = await incidentAtA1(t, 'non_police.city_management');
+  const res = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${incident}/divert`, payload: { departmentId: await departmentOfCounty(t) } });
+  if (res.statusCode !== 201) throw new Error(`divert failed: ${res.body}`);
+  return res.json().diversionId as string;
+}
+/** Partner staff answer diversions of their own department (only the county's are members); admins of the place may too. */
+const partnerRule = (role: Role, place: Placement) => (role === 'partner_staff' ? place === 'above' : inTree(place));
 
 /** A small grid under A made for one call, placed so that no two overlap. */
 async function freshGrid(t: TestApp, n: number, dx = 0): Promise<string> {
@@ -241,6 +295,129 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
       payload: PNG_1PX,
     }),
   },
+  'GET /api/incident-categories': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/incident-categories' }) },
+  'POST /api/incidents': {
+    allowed: INTAKERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: () => ({ method: 'POST', url: '/api/incidents', payload: { content: '有人打架', category: 'public_order.fight', priority: 2, location: { lon: 118.55, lat: 36.95 } } }),
+  },
+  'GET /api/incidents': { allowed: READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/incidents?nodeId=${fx.target.id}&state=all` }) },
+  'GET /api/incidents/:id': {
+    allowed: READERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/incidents/${await incidentAtA1(t)}` }),
+  },
+  'POST /api/incidents/:id/recommendation': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/incidents/${await incidentAtA1(t)}/recommendation` }),
+  },
+  'POST /api/incidents/:id/dispatch': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/incidents/${await incidentAtA1(t)}/dispatch`, payload: { units: [{ unitId: await unitAtA(t) }] } }),
+  },
+  'POST /api/incidents/:id/merge': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/incidents/${await incidentAtA1(t)}/merge`, payload: { intoIncidentId: await incidentAtA1(t) } }),
+  },
+  'POST /api/incidents/:id/unmerge': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => {
+      const dup = await incidentAtA1(t);
+      await t.as('admin', 'above', { method: 'POST', url: `/api/incidents/${dup}/merge`, payload: { intoIncidentId: await incidentAtA1(t) } });
+      return { method: 'POST', url: `/api/incidents/${dup}/unmerge` };
+    },
+  },
+  'POST /api/assignments/:id/status': {
+    allowed: RESPONDERS,
+    scoped: true,
+    targetsGrid: true,
+    // Members of the unit (tested in dispatch.test.ts) or dispatchers of the place.
+    expect: (role, place) => DISPATCHERS.includes(role) && inTree(place),
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/assignments/${await dispatchedAssignment(t)}/status`, payload: { status: 'acknowledged' } }),
+  },
+  'POST /api/incidents/:id/close': {
+    allowed: ['admin', 'dispatcher', 'station_leader', 'community_officer'],
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/incidents/${await incidentAtA1(t)}/close`, payload: { disposition: 'handled', result: '已调解，双方离开' } }),
+  },
+  'POST /api/incidents/:id/divert': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: async (_fx, _n, t) => ({
+      method: 'POST',
+      url: `/api/incidents/${await incidentAtA1(t, 'non_police.city_management')}/divert`,
+      payload: { departmentId: await departmentOfCounty(t) },
+    }),
+  },
+  'GET /api/diversions': { allowed: ['admin', 'partner_staff', 'dispatcher', 'station_leader'], scoped: false, request: () => ({ method: 'GET', url: '/api/diversions' }) },
+  'POST /api/diversions/:id/accept': {
+    allowed: ['admin', 'partner_staff'],
+    scoped: true,
+    expect: partnerRule,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/diversions/${await pendingDiversion(t)}/accept` }),
+  },
+  'POST /api/diversions/:id/report': {
+    allowed: ['admin', 'partner_staff'],
+    scoped: true,
+    expect: partnerRule,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/diversions/${await pendingDiversion(t)}/report`, payload: { report: '已清理占道摊点' } }),
+  },
+  'POST /api/incidents/:id/instructions': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/incidents/${await incidentAtA1(t)}/instructions`, payload: { text: '注意安全，带足警力', supervision: 'yellow' } }),
+  },
+  'PUT /api/incident-calls/:id/audio': {
+    allowed: INTAKERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 204,
+    request: async (_fx, _n, t) => {
+      const [c] = await t.ctx.database.query<{ id: string }>('select id from incident_call where incident_id = $1', [await incidentAtA1(t)]);
+      return { method: 'PUT', url: `/api/incident-calls/${c!.id}/audio`, headers: { 'content-type': 'audio/mpeg' }, payload: Buffer.from('ID3fake-mp3-bytes') };
+    },
+  },
+  'GET /api/incident-calls/:id/audio': {
+    allowed: RESPONDERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: (role, place) => READERS.includes(role) && inTree(place),
+    request: async (_fx, _n, t) => {
+      const [c] = await t.ctx.database.query<{ id: string }>('select id from incident_call where incident_id = $1', [await incidentAtA1(t)]);
+      await t.ctx.database.query(`update incident_call set audio = 'ID3'::bytea, audio_type = 'audio/mpeg', audio_bytes = 3 where id = $1`, [c!.id]);
+      return { method: 'GET', url: `/api/incident-calls/${c!.id}/audio` };
+    },
+  },
+  'GET /api/incidents/:id/log': {
+    allowed: READERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/incidents/${await incidentAtA1(t)}/log` }),
+  },
+  'GET /api/incidents/:id/eido': {
+    allowed: READERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/incidents/${await incidentAtA1(t)}/eido` }),
+  },
+  // Authenticated inside the handshake (ticket or cookie); a plain GET is not a WebSocket.
+  'GET /api/ws': { allowed: 'public', scoped: false, anonymousStatus: 404, request: () => ({ method: 'GET', url: '/api/ws' }) },
   'GET /api/public/cards/:slug': {
     allowed: 'public',
     scoped: false,
@@ -260,6 +437,7 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
 export function expectedAllowed(entry: MatrixEntry, role: Role, place: Placement): boolean {
   if (entry.allowed === 'public') return true;
   if (!entry.allowed.includes(role)) return false;
+  if (entry.expect) return entry.expect(role, place);
   if (!entry.scoped) return true;
   return place === 'self' || place === 'above' || (entry.targetsGrid === true && place === 'below');
 }
@@ -286,7 +464,7 @@ describe('access matrix: every route × every role × own / above / below / sibl
       // Without a session: public routes work, the rest answer 401.
       const anon = await t.app.inject(await entry.request(t.fx, ++n, t));
       const anonOk = entry.allowed === 'public';
-      if (anonOk ? anon.statusCode >= 300 : anon.statusCode !== 401) {
+      if (entry.anonymousStatus !== undefined ? anon.statusCode !== entry.anonymousStatus : anonOk ? anon.statusCode >= 300 : anon.statusCode !== 401) {
         wrong.push(`${key} anonymous → ${anon.statusCode}`);
       }
       if (entry.allowed === 'public') continue;

@@ -78,7 +78,7 @@ export async function createTestApp(
   const { database } = tdb;
   const config = loadConfig(
     { PINGAN_DEMO: 'off', PINGAN_SIMULATOR: 'off', LOG_LEVEL: 'silent' },
-    { PINGAN_LOGIN_RATE_PER_MINUTE: 100_000, PINGAN_PUBLIC_RATE_PER_MINUTE: 100_000, PINGAN_WEB_DIST: '/nonexistent', ...options.config },
+    { PINGAN_TIMER_INTERVAL_MS: 0, PINGAN_LOGIN_RATE_PER_MINUTE: 100_000, PINGAN_PUBLIC_RATE_PER_MINUTE: 100_000, PINGAN_WEB_DIST: '/nonexistent', ...options.config },
   );
   const fx = await database.db.transaction(async (tx) => {
     const nodes = await insertNodes(tx, FIXTURE_NODES);

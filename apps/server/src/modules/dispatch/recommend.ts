@@ -45,13 +45,13 @@ export interface UnitPick {
   reasons: string[];
   forRequirement: string | null;
 }
-export interface Recommendation {
+export type Recommendation = {
   plan: { name: string; requirements: Requirement[] };
   picks: UnitPick[];
   missing: Requirement[];
   others: UnitPick[];
   located: boolean;
-}
+};
 
 const DEFAULT_PLAN = { name: '默认：就近一组警力 (nearest police unit)', requirements: [{ unitType: 'any_police', count: 1 }] };
 const POLICE_TYPES = new Set(['patrol_car', 'motorbike', 'foot_patrol', 'bicycle', 'service_station', 'drone']);

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
+import type { Role } from '@pingan/contracts';
 import { type Actor, assertCoversPath, coversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
 import type { EventBus } from '../../platform/bus.js';
@@ -12,6 +13,11 @@ import { announceEvents, appendIncidentEvents, type NewIncidentEvent } from './e
 import {
   ACTIVE_ASSIGNMENT, type AssignmentStatus, type CloseBody, type DispatchBody, type IntakeBody, NEXT_STATUS, type StatusBody,
 } from './model.js';
+
+/** Roles that take calls and send units (the command room, the station leader, administrators). */
+export const DISPATCH_ROLES: readonly Role[] = ['admin', 'dispatcher', 'station_leader'];
+/** Roles that read incidents of their jurisdiction on a command screen. */
+export const INCIDENT_READER_ROLES: readonly Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'inspector'];
 
 export interface DispatchSettings {
   /** Radius and time window in which a new call is flagged as a likely duplicate. */
@@ -139,15 +145,21 @@ export function createDispatchService(deps: {
    * Run a command in one transaction that appends incident events; announce them after commit so
    * command screens and terminals only ever see committed state.
    */
-  async function command<T>(work: (tx: Tx, at: Date, emit: (e: Omit<NewIncidentEvent, 'at'>) => void) => Promise<T>): Promise<T> {
+  async function command<T>(
+    work: (tx: Tx, at: Date, emit: (e: Omit<NewIncidentEvent, 'at'>) => void) => Promise<T>,
+    /** The caller's transaction (an idempotent route); the caller announces the events after its commit. */
+    outer?: Tx,
+  ): Promise<T> {
     const at = now();
     let lastSeq = 0;
-    const result = await db.transaction(async (tx) => {
+    const run = async (tx: Tx) => {
       const pending: NewIncidentEvent[] = [];
       const value = await work(tx, at, (e) => pending.push({ ...e, at }));
       if (pending.length) lastSeq = await appendIncidentEvents(tx, pending);
       return value;
-    });
+    };
+    if (outer) return run(outer);
+    const result = await db.transaction(run);
     if (lastSeq) await announceEvents(bus, lastSeq);
     return result;
   }
@@ -190,19 +202,17 @@ export function createDispatchService(deps: {
     settings,
 
     /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
-    async intake(actor: Actor, input: IntakeBody) {
-      const [category] = await database.query<{ code: string; police: boolean }>('select code, police from incident_category where code = $1', [input.category]);
+    async intake(actor: Actor, input: IntakeBody, outer?: Tx) {
+      const [category] = await rows<{ code: string; police: boolean }>(outer ?? db, sql`select code, police from incident_category where code = ${input.category}`);
       if (!category) throw unprocessable(`Unknown category ${input.category}; choose one from GET /api/incident-categories.`, [{ field: 'body.category', message: 'is not a known category' }]);
-      const point = locate(input) ?? (input.address ? await geocodeAddress(db, actor, input.address) : null);
+      const point = locate(input) ?? (input.address ? await geocodeAddress(outer ?? db, actor, input.address) : null);
       const chain = point ? lookup.resolve(point.lon, point.lat) : null;
       const deepest = chain?.[0];
       const station = chain?.find((n) => n.level === 'station');
       const county = chain?.find((n) => n.level === 'county');
       const nodePath = deepest?.path ?? actor.nodePath;
       if (!coversPath(actor, nodePath)) {
-        throw unprocessable(`The location lies in ${station?.name ?? deepest?.name ?? 'another jurisdiction'}, outside yours: transfer the call to its command centre.`, [
-          { field: 'body.location', message: 'is outside your jurisdiction' },
-        ]);
+        throw forbidden(`The location lies in ${station?.name ?? deepest?.name ?? 'another jurisdiction'}, outside yours: transfer the call to its command centre.`);
       }
       const core = chain?.some((n) => n.core) ?? false;
       const result = await command(async (tx, at, emit) => {
@@ -265,7 +275,7 @@ export function createDispatchService(deps: {
           possibleDuplicates: duplicates.map((d) => ({ id: d.id, number: d.number, category: d.category, content: d.content, createdAt: new Date(d.created_at).toISOString(), distanceM: Math.round(Number(d.distance_m)) })),
           placeHistory: history.map((h) => ({ id: h.id, number: h.number, category: h.category, content: h.content, status: h.status, createdAt: new Date(h.created_at).toISOString() })),
         };
-      });
+      }, outer);
       return result;
     },
 
@@ -305,7 +315,7 @@ export function createDispatchService(deps: {
     },
 
     /** Dispatch one or many units in one action; each gets 1-3-5 timers. */
-    async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>) {
+    async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>, outer?: Tx) {
       return command(async (tx, at, emit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
@@ -363,16 +373,17 @@ export function createDispatchService(deps: {
           details: { units: unitIds, disclosedToTerminals: ['callerPhone', 'callerName', 'content', 'audio'] },
         });
         return { incidentId, assignments: created };
-      });
+      }, outer);
     },
 
     /** A unit's status: from its terminal (a member of the unit) or from a dispatcher covering the incident. */
-    async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (unitId: string) => Promise<boolean>) {
+    async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (exec: Executor, unitId: string) => Promise<boolean>) {
       return command(async (tx, at, emit) => {
         const [a] = await rows<AssignmentRow & { history: unknown }>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
         if (!a) throw notFound('The assignment');
         const incident = await loadIncident(tx, a.incident_id);
-        if (!coversPath(actor, incident.node_path) && !(await memberOf(a.unit_id))) throw forbidden('Only the unit or a dispatcher of this jurisdiction may change this status.');
+        const dispatcherHere = DISPATCH_ROLES.includes(actor.role) && coversPath(actor, incident.node_path);
+        if (!dispatcherHere && !(await memberOf(tx, a.unit_id))) throw forbidden('Only a member of the unit or a dispatcher of this jurisdiction may change this status.');
         const next = body.status;
         if (!NEXT_STATUS[a.status].includes(next)) {
           throw conflict(`A unit that is ${a.status} cannot become ${next}; allowed next: ${NEXT_STATUS[a.status].join(', ') || 'none (finished)'}.`);
