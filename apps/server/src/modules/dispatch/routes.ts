@@ -6,7 +6,7 @@ import { appendAudit } from '../../platform/audit/service.js';
 import type { AppContext, ZodApp } from '../../platform/context.js';
 import type { Executor } from '../../platform/db/index.js';
 import { rows } from '../../platform/db/rows.js';
-import { forbidden, notFound, unprocessable } from '../../platform/errors.js';
+import { DomainError, forbidden, notFound, unprocessable } from '../../platform/errors.js';
 import { actorOf } from '../../platform/http/access-hook.js';
 import { runIdempotent } from '../../platform/http/idempotency.js';
 import { ApiErrorSchemas } from '../../platform/http/schemas.js';
@@ -285,9 +285,10 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     },
     async (req, reply) => {
       const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      if (!AUDIO_TYPES.includes(type) || !Buffer.isBuffer(req.body) || req.body.length === 0) {
-        throw unprocessable(`Send the audio as the raw body with one of these content types: ${AUDIO_TYPES.join(', ')}.`);
+      if (!AUDIO_TYPES.includes(type)) {
+        throw new DomainError(415, 'unsupported_media_type', `Send the audio as the raw body with one of these content types: ${AUDIO_TYPES.join(', ')}.`);
       }
+      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw unprocessable('The audio is empty.');
       await dispatch.setCallAudio(actorOf(req), req.params.id, req.body, type);
       return reply.code(204).send(null);
     },

@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { buildApp } from '../../app.js';
+import { createTestApp, type TestApp } from '../../testing/app.js';
+import { TimerScheduler } from './timers.js';
+
+interface WsMessage {
+  type: string;
+  seq?: number;
+  event?: string;
+  incidentId?: string;
+  data?: Record<string, unknown>;
+  briefing?: { calls: { callerPhone: string }[]; incident: { number: string }; plan: { name: string } };
+}
+
+/** A real WebSocket client that collects messages. */
+async function connect(url: string): Promise<{ ws: WebSocket; messages: WsMessage[]; waitFor: (pred: (m: WsMessage) => boolean, ms?: number) => Promise<WsMessage>; close: () => void }> {
+  const ws = new WebSocket(url);
+  const messages: WsMessage[] = [];
+  const waiters: { pred: (m: WsMessage) => boolean; resolve: (m: WsMessage) => void }[] = [];
+  ws.on('message', (raw) => {
+    const m = JSON.parse(String(raw)) as WsMessage;
+    messages.push(m);
+    for (const w of [...waiters]) if (w.pred(m)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(m);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const waitFor = (pred: (m: WsMessage) => boolean, ms = 5000) => {
+    const found = messages.find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise<WsMessage>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${ms} ms; got ${JSON.stringify(messages.map((m) => m.event ?? m.type))}`)), ms);
+      waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+    });
+  };
+  return { ws, messages, waitFor, close: () => ws.close() };
+}
+
+describe('call intake and dispatch', () => {
+  let t: TestApp;
+  let base: string;
+  let unitA: string;
+  let unitA2: string;
+  let unitB: string;
+  before(async () => {
+    t = await createTestApp();
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = t.app.server.address() as { port: number };
+    base = `127.0.0.1:${addr.port}`;
+    const mk = async (callSign: string, type: string, nodeCode: string, member?: string) => {
+      const node = t.fx.nodes.get(nodeCode)!;
+      const [u] = await t.ctx.database.query<{ id: string }>(
+        `insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ($1, $1, $2, $3, $4, true) returning id`,
+        [callSign, type, node.id, node.path],
+      );
+      if (member) await t.ctx.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [u!.id, t.fx.userIds.get(member)]);
+      return u!.id;
+    };
+    unitA = await mk('李鹊01', 'patrol_car', '370523106', 'community-officer.self');
+    unitA2 = await mk('李鹊02', 'patrol_car', '370523106');
+    unitB = await mk('大王01', 'patrol_car', '370523101');
+    const now = Date.now();
+    const meta = (callSign: string, path: string) => ({ callSign, type: 'patrol_car', path, accuracy: 5, speed: 0, heading: 0 });
+    t.ctx.positions.set({ unitId: unitA, t: now, lon: 118.56, lat: 36.95, ...meta('李鹊01', t.fx.target.path) });
+    t.ctx.positions.set({ unitId: unitA2, t: now - 10 * 60_000, lon: 118.551, lat: 36.951, ...meta('李鹊02', t.fx.target.path) });
+    t.ctx.positions.set({ unitId: unitB, t: now, lon: 118.76, lat: 36.95, ...meta('大王01', t.fx.sibling.path) });
+  });
+  after(async () => t?.close());
+
+  const intake = async (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    t.as('dispatcher', 'above', { method: 'POST', url: '/api/incidents', payload, headers });
+  const fight = { content: '李鹊村东头有人打架，约五六人', category: 'public_order.fight', priority: 1, callerPhone: '13612345678', callerName: '王先生', location: { lon: 118.55, lat: 36.95 } };
+
+  it('routes a call to the station and grid that own its location, in any coordinate system', async () => {
+    const res = await intake(fight);
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json() as { number: string; routing: { stationName: string; chain: { code: string }[] } };
+    assert.equal(body.routing.stationName, '李鹊派出所');
+    assert.equal(body.routing.chain[0]!.code, '370523106001');
+    assert.match(body.number, /^370523-\d{8}-\d{4}$/);
+    const byAddress = await intake({ ...fight, location: undefined, address: '广饶县李鹊镇李鹊村网格东街' });
+    assert.equal(byAddress.json().routing.stationName, '李鹊派出所');
+  });
+
+  it('flags a second call nearby as a likely duplicate, and a merge keeps both callers and can be undone', async () => {
+    const first = (await intake(fight)).json() as { id: string };
+    const second = (await intake({ ...fight, callerPhone: '13900001111', content: '打架的人还拿着棍子', location: { lon: 118.5505, lat: 36.9502 } })).json() as {
+      id: string;
+      possibleDuplicates: { id: string; distanceM: number }[];
+    };
+    assert.ok(second.possibleDuplicates.some((d) => d.id === first.id), 'the earlier fight 60 m away is flagged');
+    const far = (await intake({ ...fight, location: { lon: 118.58, lat: 36.98 } })).json() as { possibleDuplicates: { id: string }[] };
+    assert.ok(!far.possibleDuplicates.some((d) => d.id === first.id), 'a fight 4 km away is not');
+    const other = (await intake({ ...fight, category: 'traffic.accident', content: '两车剐蹭' })).json() as { possibleDuplicates: { id: string }[] };
+    assert.ok(!other.possibleDuplicates.some((d) => d.id === first.id), 'a traffic accident is not a duplicate of a fight');
+
+    const merge = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${second.id}/merge`, payload: { intoIncidentId: first.id } });
+    assert.equal(merge.statusCode, 200, merge.body);
+    const merged = (await t.as('dispatcher', 'above', { url: `/api/incidents/${first.id}` })).json() as { calls: { callerPhone: string }[] };
+    assert.deepEqual(merged.calls.map((c) => c.callerPhone).sort(), ['136****5678', '139****1111']);
+    const undo = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${second.id}/unmerge` });
+    assert.equal(undo.statusCode, 200);
+    const back = (await t.as('dispatcher', 'above', { url: `/api/incidents/${first.id}` })).json() as { calls: unknown[]; events: { type: string }[] };
+    assert.equal(back.calls.length, 1);
+    assert.deepEqual(back.events.map((e) => e.type), ['intake', 'merge_received', 'merge_undone']);
+  });
+
+  it('shows caller details masked, in full only to a role that asks and may, and audits it', async () => {
+    const { id } = (await intake(fight)).json() as { id: string };
+    const masked = (await t.as('inspector', 'above', { url: `/api/incidents/${id}` })).json() as { calls: { callerPhone: string; callerName: string }[] };
+    assert.equal(masked.calls[0]!.callerPhone, '136****5678');
+    assert.equal(masked.calls[0]!.callerName, '王**');
+    assert.equal((await t.as('inspector', 'above', { url: `/api/incidents/${id}?reveal=caller` })).statusCode, 403);
+    const full = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}?reveal=caller` })).json() as { calls: { callerPhone: string }[] };
+    assert.equal(full.calls[0]!.callerPhone, '13612345678');
+    const [a] = await t.ctx.database.query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'personal_data.read' and entity_id = $1`, [id]);
+    assert.equal(a!.n, 1);
+  });
+
+  it('recommends by ETA with reasons, marks stale positions, fills the plan and says what is missing', async () => {
+    await t.ctx.database.query(`insert into response_plan (node_id, category, max_priority, requirements, name) values ($1, 'public_order', 2, '[{"unitType":"patrol_car","count":5}]', '聚众斗殴：5 车')`, [t.fx.nodes.get('370523')!.id]);
+    const { id } = (await intake(fight)).json() as { id: string };
+    const rec = (await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/recommendation` })).json() as {
+      plan: { name: string };
+      picks: { callSign: string; reasons: string[]; etaSeconds: number }[];
+      others: { callSign: string; stale: boolean; reasons: string[] }[];
+      missing: { unitType: string; count: number }[];
+    };
+    assert.equal(rec.plan.name, '聚众斗殴：5 车');
+    assert.deepEqual(rec.picks.map((p) => p.callSign), ['李鹊01', '大王01']);
+    assert.ok(rec.picks[0]!.reasons.includes('nearest') && rec.picks[0]!.reasons.includes('in zone'));
+    assert.ok(rec.picks[1]!.reasons.includes('cross-boundary support'));
+    // 900 m at 40 km/h ≈ 81 s.
+    assert.ok(Math.abs(rec.picks[0]!.etaSeconds - 81) <= 3, `eta ${rec.picks[0]!.etaSeconds}`);
+    const stale = rec.others.find((o) => o.callSign === '李鹊02');
+    assert.ok(stale?.stale, 'the unit whose position is 10 minutes old is marked stale, not used for the plan');
+    assert.deepEqual(rec.missing, [{ unitType: 'patrol_car', count: 3 }]);
+    const log = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}/log` })).json() as { events: { type: string }[] };
+    assert.ok(log.events.some((e) => e.type === 'recommendation_shown'));
+  });
+
+  it('pushes a dispatch to the unit terminal with everything needed, and changes to the command screens above only', async () => {
+    const ticket = async (role: Parameters<TestApp['as']>[0], place: Parameters<TestApp['as']>[1], purpose: 'ws' | 'terminal', unitId?: string) =>
+      (await t.as(role, place, { method: 'POST', url: '/api/auth/ticket', payload: { purpose, unitId } })).json().ticket as string;
+    const terminal = await connect(`ws://${base}/api/ws?ticket=${await ticket('community_officer', 'self', 'terminal', unitA)}`);
+    const county = await connect(`ws://${base}/api/ws?ticket=${await ticket('dispatcher', 'above', 'ws')}`);
+    const neighbour = await connect(`ws://${base}/api/ws?ticket=${await ticket('station_leader', 'sibling', 'ws')}`);
+    await Promise.all([terminal.waitFor((m) => m.type === 'live'), county.waitFor((m) => m.type === 'live'), neighbour.waitFor((m) => m.type === 'live')]);
+
+    const { id, number } = (await intake(fight)).json() as { id: string; number: string };
+    await county.waitFor((m) => m.event === 'intake' && m.incidentId === id);
+    const sent = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: unitA, reason: 'nearest' }] } });
+    assert.equal(sent.statusCode, 201, sent.body);
+    const pushed = await terminal.waitFor((m) => m.event === 'dispatch' && m.incidentId === id);
+    assert.equal(pushed.briefing!.incident.number, number);
+    assert.equal(pushed.briefing!.calls[0]!.callerPhone, '13612345678', 'the officer gets the caller phone: no call-back needed');
+    assert.ok(pushed.briefing!.plan.name);
+    await county.waitFor((m) => m.event === 'dispatch' && m.incidentId === id);
+    await t.app.dispatchHub.settled();
+    assert.ok(!neighbour.messages.some((m) => m.incidentId === id), 'the neighbouring station sees nothing of it');
+    assert.ok(!terminal.messages.some((m) => m.event === 'intake'), 'a terminal gets only its own unit\'s events');
+
+    // The officer answers from the terminal: acknowledged, then on scene, with positions.
+    const assignmentId = (sent.json() as { assignments: { assignmentId: string }[] }).assignments[0]!.assignmentId;
+    const ack = await t.as('community_officer', 'self', { method: 'POST', url: `/api/assignments/${assignmentId}/status`, payload: { status: 'acknowledged', lon: 118.56, lat: 36.95 } });
+    assert.equal(ack.statusCode, 200, ack.body);
+    await county.waitFor((m) => m.event === 'unit_status' && m.data?.status === 'acknowledged');
+    const illegal = await t.as('community_officer', 'self', { method: 'POST', url: `/api/assignments/${assignmentId}/status`, payload: { status: 'cleared' } });
+    assert.equal(illegal.statusCode, 409);
+    assert.match(illegal.json().message, /cannot become cleared/);
+    const notMine = await t.as('auxiliary', 'self', { method: 'POST', url: `/api/assignments/${assignmentId}/status`, payload: { status: 'on_scene' } });
+    assert.equal(notMine.statusCode, 403, 'an auxiliary who is not on the unit may not change its status');
+    await t.as('community_officer', 'self', { method: 'POST', url: `/api/assignments/${assignmentId}/status`, payload: { status: 'on_scene', lon: 118.5501, lat: 36.9501 } });
+    const detail = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}` })).json() as {
+      status: string;
+      assignments: { acknowledgedAt: string | null; enRouteAt: string | null; onSceneAt: string | null }[];
+      timers: { kind: string; state: string }[];
+    };
+    assert.equal(detail.status, 'on_scene');
+    assert.ok(detail.assignments[0]!.acknowledgedAt && detail.assignments[0]!.onSceneAt);
+    assert.deepEqual(detail.timers.map((x) => `${x.kind}:${x.state}`).sort(), ['acknowledge:met', 'arrive:met']);
+
+    const close = await t.as('community_officer', 'self', { method: 'POST', url: `/api/incidents/${id}/close`, payload: { disposition: 'mediated', result: '双方已和解' } });
+    assert.equal(close.statusCode, 200);
+    await terminal.waitFor((m) => m.event === 'closed' && m.incidentId === id);
+
+    // A client that lost its connection resumes from its last seq and misses nothing.
+    const lastSeen = county.messages.filter((m) => m.seq).at(-1)!.seq!;
+    county.close();
+    const missed = (await intake({ ...fight, content: '断线期间的新警情' })).json() as { id: string };
+    const resumed = await connect(`ws://${base}/api/ws?ticket=${await ticket('dispatcher', 'above', 'ws')}&since=${lastSeen}`);
+    const replayed = await resumed.waitFor((m) => m.event === 'intake' && m.incidentId === missed.id);
+    assert.ok(replayed.seq! > lastSeen);
+    const seqs = resumed.messages.filter((m) => m.seq).map((m) => m.seq!);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in order');
+    terminal.close();
+    neighbour.close();
+    resumed.close();
+  });
+
+  it('runs the 1-3-5 timers on the server: warning, then escalation at breach, and they survive a restart', async () => {
+    const { id } = (await intake(fight)).json() as { id: string };
+    await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: unitA2 }] } });
+    let clock = Date.now();
+    const scheduler = new TimerScheduler(t.ctx.database, t.ctx.bus, () => new Date(clock));
+    clock += 50_000; // 80% of the 1-minute acknowledge target has passed
+    assert.deepEqual(await scheduler.tick(), { warnings: 1, breaches: 0 });
+    clock += 15_000;
+    assert.deepEqual(await scheduler.tick(), { warnings: 0, breaches: 1 });
+
+    // "Restart": a new app on the same database picks up the arrive timer (not core: 5 minutes).
+    const second = await buildApp({ ...t.ctx }, { logger: false });
+    await second.ready();
+    try {
+      const after = new TimerScheduler(t.ctx.database, t.ctx.bus, () => new Date(clock + 5 * 60_000));
+      const r = await after.tick();
+      assert.equal(r.breaches, 1, 'the arrive timer breaches after the restart');
+    } finally {
+      await second.close();
+    }
+    const detail = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}` })).json() as { events: { type: string; data: { kind?: string; notify?: string[] } }[] };
+    const escalations = detail.events.filter((e) => e.type === 'escalation');
+    assert.deepEqual(escalations.map((e) => e.data.kind), ['acknowledge', 'arrive']);
+    assert.deepEqual(escalations[0]!.data.notify, ['station_leader', 'dispatcher']);
+  });
+
+  it('diverts a non-police incident to a partner department, who accept and report back', async () => {
+    const [dept] = await t.ctx.database.query<{ id: string }>(
+      `insert into partner_department (node_id, code, name, categories) values ($1, 'cg', '广饶县综合行政执法局', '{non_police}') returning id`,
+      [t.fx.nodes.get('370523')!.id],
+    );
+    await t.ctx.database.query('insert into partner_member (user_id, department_id) values ($1, $2)', [t.fx.userIds.get('partner-staff.above'), dept!.id]);
+    const { id, nonPolice } = (await intake({ ...fight, category: 'non_police.city_management', content: '占道经营堵塞路口' })).json() as { id: string; nonPolice: boolean };
+    assert.equal(nonPolice, true);
+    const divert = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/divert`, payload: { departmentId: dept!.id, note: '请派员处理' } });
+    assert.equal(divert.statusCode, 201);
+    const inbox = (await t.as('partner_staff', 'above', { url: '/api/diversions?status=pending' })).json() as { items: { id: string; number: string }[] };
+    assert.equal(inbox.items.length, 1);
+    const stranger = await t.as('partner_staff', 'self', { method: 'POST', url: `/api/diversions/${inbox.items[0]!.id}/accept` });
+    assert.equal(stranger.statusCode, 403, 'staff of no department or another one may not answer it');
+    assert.equal((await t.as('partner_staff', 'above', { method: 'POST', url: `/api/diversions/${inbox.items[0]!.id}/accept` })).statusCode, 200);
+    const report = await t.as('partner_staff', 'above', { method: 'POST', url: `/api/diversions/${inbox.items[0]!.id}/report`, payload: { report: '已清理，摊主已教育' } });
+    assert.equal(report.statusCode, 200);
+    const detail = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}` })).json() as { status: string; diversions: { status: string }[] };
+    assert.equal(detail.status, 'closed');
+    assert.equal(detail.diversions[0]!.status, 'handled');
+  });
+
+  it('lets leaders above instruct and supervise; exports the log and an EIDO document', async () => {
+    const { id, number } = (await intake(fight)).json() as { id: string; number: string };
+    const ins = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/instructions`, payload: { text: '带足警力，注意安全', supervision: 'red' } });
+    assert.equal(ins.statusCode, 200);
+    const eido = (await t.as('station_leader', 'self', { url: `/api/incidents/${id}/eido` })).json() as {
+      incidentComponent: { incidentTrackingIdentifier: string }[];
+      callComponent: { callbackNumber: string }[];
+      notesComponent: { noteText: string }[];
+      agencyComponent: { agencyName: string }[];
+    };
+    assert.equal(eido.incidentComponent[0]!.incidentTrackingIdentifier, number);
+    assert.equal(eido.callComponent[0]!.callbackNumber, '136****5678');
+    assert.equal(eido.agencyComponent[0]!.agencyName, '李鹊派出所');
+    assert.deepEqual(eido.notesComponent.map((n) => n.noteText), ['intake', 'instruction']);
+    const summary = (await t.as('station_leader', 'self', { url: `/api/incidents/${id}` })).json() as { supervision: string };
+    assert.equal(summary.supervision, 'red');
+  });
+
+  it('never creates two incidents for one call retried with the same Idempotency-Key', async () => {
+    const a = await intake({ ...fight, content: '重试的警情' }, { 'idempotency-key': 'call-7781' });
+    const b = await intake({ ...fight, content: '重试的警情' }, { 'idempotency-key': 'call-7781' });
+    assert.equal(a.statusCode, 201);
+    assert.equal(b.json().id, a.json().id);
+    const [n] = await t.ctx.database.query<{ n: number }>(`select count(*)::int as n from incident where content = '重试的警情'`);
+    assert.equal(n!.n, 1);
+  });
+
+  it('stores and streams call audio of bounded type and size, auditing each play', async () => {
+    const { id } = (await intake(fight)).json() as { id: string };
+    const [call] = await t.ctx.database.query<{ id: string }>('select id from incident_call where incident_id = $1', [id]);
+    const wrong = await t.as('dispatcher', 'above', { method: 'PUT', url: `/api/incident-calls/${call!.id}/audio`, headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    assert.equal(wrong.statusCode, 415);
+    const audio = Buffer.from('RIFF....WAVEfmt fake wave data');
+    assert.equal((await t.as('dispatcher', 'above', { method: 'PUT', url: `/api/incident-calls/${call!.id}/audio`, headers: { 'content-type': 'audio/wav' }, payload: audio })).statusCode, 204);
+    const played = await t.as('community_officer', 'self', { url: `/api/incident-calls/${call!.id}/audio` });
+    assert.equal(played.statusCode, 200);
+    assert.equal(played.headers['content-type'], 'audio/wav');
+    assert.deepEqual(played.rawPayload, audio);
+  });
+});
