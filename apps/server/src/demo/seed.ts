@@ -4,6 +4,7 @@ import type { Role } from '@pingan/contracts';
 import { appendAudit } from '../platform/audit/service.js';
 import { hashPassword } from '../platform/auth/service.js';
 import type { Database, Executor } from '../platform/db/index.js';
+import { rows } from '../platform/db/rows.js';
 import { users } from '../platform/db/schema.js';
 
 /** A node to load: the shape tools/demo-county produces and imports reuse. */
@@ -181,7 +182,11 @@ export async function isEmpty(database: Database): Promise<boolean> {
 export async function seedDemo(database: Database, county: SeedCounty): Promise<DemoAccount[]> {
   const accounts = demoAccounts(county);
   const passwordHash = await hashPassword(DEMO_PASSWORD);
-  await database.db.transaction(async (tx) => {
+  const seeded = await database.db.transaction(async (tx) => {
+    // Several instances may start together on one empty database: one seeds, the others find it done.
+    await tx.execute(sql`select pg_advisory_xact_lock(727010)`);
+    const [existing] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from jurisdiction_node`);
+    if ((existing?.n ?? 0) > 0) return false;
     const byCode = await insertNodes(tx, county.nodes);
     const teams = await insertTeamsAndHistory(tx, county, byCode);
     await tx.insert(users).values(
@@ -198,6 +203,7 @@ export async function seedDemo(database: Database, county: SeedCounty): Promise<
       nodePath: byCode.get(county.nodes[0]?.code ?? '')?.path ?? null,
       details: { nodes: county.nodes.length, accounts: accounts.length, ...teams },
     });
+    return true;
   });
-  return accounts;
+  return seeded ? accounts : [];
 }

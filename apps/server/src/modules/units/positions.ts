@@ -180,6 +180,7 @@ export class PositionStore {
   private byUnit = new Map<string, LivePosition>();
   private index: KDBush | null = null;
   private indexIds: string[] = [];
+  private indexed = new Set<string>();
   private indexBuiltAt = 0;
   private dirty = false;
 
@@ -246,6 +247,7 @@ export class PositionStore {
     index.finish();
     this.index = index;
     this.indexIds = ids;
+    this.indexed = new Set(ids);
     this.indexBuiltAt = now;
     this.dirty = false;
   }
@@ -285,10 +287,9 @@ export class PositionStore {
       if (d <= maxDistanceM) hits.push({ ...this.view(p, now), distanceM: d });
     }
     // Units that arrived after the index was built.
-    if (this.dirty) {
+    if (this.dirty || this.indexed.size !== this.byUnit.size) {
       for (const [id, p] of this.byUnit) {
-        if (seen.has(id) || this.indexIds.length > 0 && hits.length >= k && !this.isNew(id)) continue;
-        if (!this.isNew(id)) continue;
+        if (seen.has(id) || this.indexed.has(id)) continue;
         const v = this.view(p, now);
         if (filter && !filter(v)) continue;
         const d = distanceM(lon, lat, p.lon, p.lat);
@@ -297,15 +298,5 @@ export class PositionStore {
     }
     hits.sort((a, b) => a.distanceM - b.distanceM);
     return hits.slice(0, k);
-  }
-
-  private newIds: Set<string> | null = null;
-  private newIdsFor: string[] | null = null;
-  private isNew(id: string): boolean {
-    if (this.newIdsFor !== this.indexIds) {
-      this.newIds = new Set(this.indexIds);
-      this.newIdsFor = this.indexIds;
-    }
-    return !this.newIds!.has(id);
   }
 }

@@ -201,10 +201,8 @@ export function parseGeoJson(input: unknown, opts: ParseOptions): ParsedFile {
   if (o.type === 'FeatureCollection') {
     if (!Array.isArray(o.features)) throw new ImportFileError('The FeatureCollection has no "features" list.');
     raw = o.features.map((f) => {
-      const ff = props(f) as { properties?: unknown; geometry?: unknown; type?: unknown; id?: unknown };
-      const properties = { ...props(ff.properties) };
-      if (properties.code === undefined && (typeof ff.id === 'string' || typeof ff.id === 'number')) properties.__id = ff.id;
-      return { properties, geometry: ff.geometry ?? null };
+      const ff = props(f) as { properties?: unknown; geometry?: unknown };
+      return { properties: props(ff.properties), geometry: ff.geometry ?? null };
     });
   } else if (o.type === 'Feature') {
     raw = [{ properties: props(o.properties), geometry: o.geometry ?? null }];

@@ -1,0 +1,239 @@
+import type { Database } from '../../platform/db/index.js';
+import { pgErrorCode } from '../../platform/http/errors.js';
+import type { Ping } from './positions.js';
+
+const DAY = 86_400_000;
+
+/** Partition name of the UTC day that holds `t`: unit_position_p20250101. */
+export function partitionName(t: number): string {
+  const d = new Date(Math.floor(t / DAY) * DAY);
+  return `unit_position_p${d.toISOString().slice(0, 10).replace(/-/g, '')}`;
+}
+
+function dayOfPartition(name: string): number | null {
+  const m = /^unit_position_p(\d{4})(\d{2})(\d{2})$/.exec(name);
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
+}
+
+export interface WriterOptions {
+  /** Rows per INSERT statement at most (whole requests are never split). */
+  maxBatchRows: number;
+  /** Wait this long after the first row before a flush, to gather more (0 = next tick). */
+  lingerMs: number;
+  /** Flushes running at once (1 on the embedded engine, which has one connection). */
+  concurrency: number;
+  retentionDays: number;
+}
+
+interface Pending {
+  rows: Ping[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export interface WriterStats {
+  flushes: number;
+  rows: number;
+  inserted: number;
+  failedFlushes: number;
+}
+
+/**
+ * Group commit for the position track: requests enqueue their accepted points and wait; the
+ * writer inserts everything queued in one multi-row `INSERT … SELECT FROM unnest(…)` and then
+ * resolves every waiting request, so a ping is acknowledged only after it is committed.
+ * While one flush runs, the next batch accumulates.
+ */
+export class TrackWriter {
+  private queue: Pending[] = [];
+  private queuedRows = 0;
+  private running = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private knownPartitions = new Set<string>();
+  private idle: (() => void)[] = [];
+  private maintenance: NodeJS.Timeout | null = null;
+  readonly stats: WriterStats = { flushes: 0, rows: 0, inserted: 0, failedFlushes: 0 };
+  onFlush: ((rows: number, seconds: number) => void) | null = null;
+
+  constructor(
+    private readonly database: Database,
+    public opts: WriterOptions,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  get pendingRows(): number {
+    return this.queuedRows;
+  }
+
+  /** Create today's and tomorrow's partitions, apply retention, and repeat every hour. */
+  async start(): Promise<void> {
+    await this.maintain();
+    this.maintenance = setInterval(() => void this.maintain().catch(() => undefined), 3_600_000);
+    this.maintenance.unref();
+  }
+
+  async maintain(): Promise<string[]> {
+    const now = this.now();
+    await this.ensurePartitions([now, now + DAY]);
+    return this.applyRetention();
+  }
+
+  /** Resolves when the rows are committed; rejects when the write failed (nothing is acknowledged). */
+  enqueue(rows: Ping[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      this.queuedRows += rows.length;
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running >= this.opts.concurrency || this.queue.length === 0) return;
+    if (this.queuedRows >= this.opts.maxBatchRows) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+      return;
+    }
+    if (this.timer) return;
+    const run = () => {
+      this.timer = null;
+      void this.flush();
+    };
+    this.timer = this.opts.lingerMs > 0 ? setTimeout(run, this.opts.lingerMs) : (setImmediate(run) as unknown as NodeJS.Timeout);
+  }
+
+  private take(): Pending[] {
+    const batch: Pending[] = [];
+    let n = 0;
+    while (this.queue.length > 0 && (n === 0 || n + this.queue[0]!.rows.length <= this.opts.maxBatchRows)) {
+      const p = this.queue.shift()!;
+      n += p.rows.length;
+      batch.push(p);
+    }
+    this.queuedRows -= n;
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running >= this.opts.concurrency || this.queue.length === 0) return;
+    const batch = this.take();
+    this.running++;
+    const started = process.hrtime.bigint();
+    const rows = batch.flatMap((p) => p.rows);
+    try {
+      const inserted = await this.insert(rows);
+      this.stats.flushes++;
+      this.stats.rows += rows.length;
+      this.stats.inserted += inserted;
+      this.onFlush?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      this.stats.failedFlushes++;
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.running--;
+      if (this.queue.length > 0) this.schedule();
+      else if (this.running === 0) for (const f of this.idle.splice(0)) f();
+    }
+  }
+
+  private async insert(rows: Ping[]): Promise<number> {
+    const days = new Set<number>();
+    for (const r of rows) days.add(r.t);
+    await this.ensurePartitions([...days]);
+    const n = rows.length;
+    const u = new Array<string>(n);
+    const t = new Array<number>(n);
+    const x = new Array<number>(n);
+    const y = new Array<number>(n);
+    const a = new Array<number | null>(n);
+    const s = new Array<number | null>(n);
+    const h = new Array<number | null>(n);
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!;
+      u[i] = r.unitId;
+      t[i] = r.t;
+      x[i] = r.lon;
+      y[i] = r.lat;
+      a[i] = r.accuracy;
+      s[i] = r.speed;
+      h[i] = r.heading;
+    }
+    const res = await this.database.query<{ n: number }>(
+      `with ins as (
+         insert into unit_position (unit_id, t, lon, lat, accuracy, speed, heading)
+         select u, to_timestamp(t / 1000.0), x, y, a, s, h
+         from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
+         on conflict do nothing
+         returning 1)
+       select count(*)::int as n from ins`,
+      [u, t, x, y, a, s, h],
+    );
+    return Number(res[0]?.n ?? 0);
+  }
+
+  /** Make sure the day partitions holding these instants exist (idempotent, safe across instances). */
+  async ensurePartitions(instants: number[]): Promise<void> {
+    const names = new Map<string, number>();
+    for (const t of instants) {
+      const name = partitionName(t);
+      if (!this.knownPartitions.has(name)) names.set(name, Math.floor(t / DAY) * DAY);
+    }
+    for (const [name, day] of names) {
+      const from = new Date(day).toISOString();
+      const to = new Date(day + DAY).toISOString();
+      try {
+        await this.database.query(
+          `create table if not exists ${name} partition of unit_position for values from ('${from}') to ('${to}')`,
+        );
+      } catch (err) {
+        // Another instance created it between our check and our statement.
+        const code = pgErrorCode(err);
+        if (code !== '42P07' && code !== '23505') throw err;
+      }
+      this.knownPartitions.add(name);
+    }
+  }
+
+  async partitions(): Promise<string[]> {
+    const rows = await this.database.query<{ name: string }>(
+      `select c.relname as name from pg_inherits i
+         join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+       where p.relname = 'unit_position' order by 1`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  /** Drop whole day partitions that ended before the retention window; answers their names. */
+  async applyRetention(): Promise<string[]> {
+    const cutoff = this.now() - this.opts.retentionDays * DAY;
+    const dropped: string[] = [];
+    for (const name of await this.partitions()) {
+      const day = dayOfPartition(name);
+      if (day === null || day + DAY > cutoff) continue;
+      await this.database.query(`drop table if exists ${name}`);
+      this.knownPartitions.delete(name);
+      dropped.push(name);
+    }
+    return dropped;
+  }
+
+  /** Resolves when everything queued so far is written (or failed). */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+    }
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    if (this.maintenance) clearInterval(this.maintenance);
+    this.maintenance = null;
+    await this.drain();
+  }
+}
