@@ -14,6 +14,7 @@ import {
   AddMemberBody, CardBody, ChainNode, CreateNodeBody, MergeNodesBody, MoveNodeBody, NodeDetail, NodeIdParams,
   PointQuery, PublicCardView, SplitNodeBody, TeamMemberView, UpdateNodeBody, geometryFromWgs84, geometryToWgs84,
 } from './schema-http.js';
+import { importRoutes } from './import/routes.js';
 import { createTeamService } from './team.js';
 import { createTreeService } from './tree.js';
 
@@ -37,6 +38,8 @@ export function jurisdictionRoutes(app: ZodApp, ctx: AppContext): void {
   const { database, lookup } = ctx;
   const tree = createTreeService(ctx);
   const teams = createTeamService(ctx);
+  // Grid imports (GeoJSON / Shapefile): validation report, commit job with progress and cancel.
+  importRoutes(app, ctx);
 
   const presentNode = (r: NodeRow, crs: z.infer<typeof Crs>) => ({
     id: r.id,
