@@ -20,7 +20,8 @@ function probePoints(polys: GridPolygon[], n: number, seed: number): number[][] 
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   const pts: number[][] = [];
   for (const p of polys) {
-    for (const poly of (p.geometry as MultiPolygon).coordinates) {
+    const parts = p.geometry.type === 'Polygon' ? [p.geometry.coordinates] : p.geometry.coordinates;
+    for (const poly of parts) {
       for (const ring of poly) {
         for (let i = 0; i + 1 < ring.length; i++) {
           const [ax, ay] = ring[i];
@@ -87,7 +88,8 @@ test('overlaps, holes, duplicates: boundary rule and tie-breaks are the same on 
   const pts: number[][] = [];
   for (let x = -2; x <= 14; x += 0.25) for (let y = -2; y <= 14; y += 0.25) pts.push([x, y]);
   assertSame(idx, [...pts, ...probePoints(polys, 10_000, 5)], 'synthetic');
-  assert.equal(idx.lookup(5, 5)?.code, 'B', 'hole of A, corner of B');
+  assert.equal(idx.lookup(5, 5)?.code, 'P', 'in the hole of A, on the south-west corner of B (which goes to its south-west) → the parent');
+  assert.equal(idx.lookup(5.5, 5.5)?.code, 'B', 'hole of A, inside B');
   assert.equal(idx.lookup(1.75, 1.75)?.id, 'c', 'duplicate code → first inserted');
   assert.equal(idx.lookup(10, 10)?.code, 'A', 'corner of A inside B → A (smaller code) by the half-open rule');
   assert.equal(idx.lookup(13, 13), null, 'north-east corner of the outermost polygon is outside');
