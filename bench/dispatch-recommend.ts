@@ -1,0 +1,100 @@
+/**
+ * Part (a) of `npm run bench:dispatch`: nearest-unit queries on 50,000 live units, our in-memory
+ * index (PositionStore: kdbush + geokdbush, re-ranked by haversine) against PostGIS KNN (`<->` on a
+ * GiST index, prepared, one query per incident) on the same queries, same run.
+ */
+import { performance } from 'node:perf_hooks';
+import { PositionStore } from '../apps/server/src/modules/units/positions.js';
+import { openScratchPostgis } from './lib/postgis.js';
+
+export interface RecommendResult {
+  units: number;
+  queries: number;
+  oursP50Us: number;
+  oursP99Us: number;
+  postgisP50Us: number;
+  postgisP99Us: number;
+  identical: number;
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x6d2b79f5) >>> 0) / 4294967296);
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+export async function benchRecommend(units = 50_000, queries = 20_000, k = 10): Promise<RecommendResult> {
+  const rand = rng(20261122);
+  // Guangrao county's box: 118.3–118.9 E, 36.9–37.3 N; units spread over it.
+  const bbox = { w: 118.3, s: 36.9, e: 118.9, n: 37.3 };
+  const now = Date.now();
+  const store = new PositionStore({ staleMs: 5 * 60_000, indexMaxAgeMs: 500, now: () => now });
+  const rows: { id: string; lon: number; lat: number }[] = [];
+  for (let i = 0; i < units; i++) {
+    const lon = bbox.w + rand() * (bbox.e - bbox.w);
+    const lat = bbox.s + rand() * (bbox.n - bbox.s);
+    const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    rows.push({ id, lon, lat });
+    store.set({ unitId: id, t: now, lon, lat, callSign: `U${i}`, type: i % 5 === 0 ? 'foot_patrol' : 'patrol_car', path: '/x/', accuracy: 5, speed: 0, heading: 0 });
+  }
+  const points = Array.from({ length: queries }, () => ({ lon: bbox.w + rand() * (bbox.e - bbox.w), lat: bbox.s + rand() * (bbox.n - bbox.s) }));
+  const busy = new Set(rows.slice(0, 500).map((r) => r.id));
+  const filter = (u: { unitId: string; type: string }) => !busy.has(u.unitId) && u.type === 'patrol_car';
+
+  store.nearest(points[0]!.lon, points[0]!.lat, k, filter); // build the index
+  for (let i = 0; i < 2000; i++) store.nearest(points[i % points.length]!.lon, points[i % points.length]!.lat, k, filter); // warm up
+  const ours: number[] = [];
+  const oursAnswers: string[][] = [];
+  for (const p of points) {
+    const t0 = performance.now();
+    const hits = store.nearest(p.lon, p.lat, k, filter);
+    ours.push((performance.now() - t0) * 1000);
+    oursAnswers.push(hits.map((h) => h.unitId));
+  }
+
+  const db = await openScratchPostgis('pingan_bench_dispatch');
+  try {
+    await db.query('create table unit_pos (id uuid primary key, type text not null, busy boolean not null, geom geometry(Point, 4326) not null)');
+    for (let i = 0; i < rows.length; i += 5000) {
+      const part = rows.slice(i, i + 5000);
+      await db.query(
+        `insert into unit_pos (id, type, busy, geom) select id, type, busy, ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+         from unnest($1::uuid[], $2::text[], $3::boolean[], $4::float8[], $5::float8[]) as t(id, type, busy, lon, lat)`,
+        [part.map((r) => r.id), part.map((_, j) => ((i + j) % 5 === 0 ? 'foot_patrol' : 'patrol_car')), part.map((r) => busy.has(r.id)), part.map((r) => r.lon), part.map((r) => r.lat)],
+      );
+    }
+    await db.query('create index unit_pos_geom on unit_pos using gist (geom)');
+    await db.query('analyze unit_pos');
+    await db.query('set jit = off').catch(() => undefined);
+    // KNN in degrees finds candidates; the final order is by true distance (geography), like ours.
+    const knn = `select id from (select id, geom from unit_pos where not busy and type = 'patrol_car'
+                   order by geom <-> ST_SetSRID(ST_MakePoint($1, $2), 4326) limit ${k * 3}) c
+                 order by ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) limit ${k}`;
+    for (let i = 0; i < 500; i++) await db.prepared('knn', knn, [points[i]!.lon, points[i]!.lat]);
+    const theirs: number[] = [];
+    let identical = 0;
+    const sample = Math.min(points.length, 5000);
+    for (let i = 0; i < sample; i++) {
+      const p = points[i]!;
+      const t0 = performance.now();
+      const r = await db.prepared<{ id: string }>('knn', knn, [p.lon, p.lat]);
+      theirs.push((performance.now() - t0) * 1000);
+      const a = oursAnswers[i]!;
+      if (r.length === a.length && r.every((x, j) => x.id === a[j])) identical++;
+    }
+    ours.sort((a, b) => a - b);
+    theirs.sort((a, b) => a - b);
+    return {
+      units,
+      queries,
+      oursP50Us: pct(ours, 0.5),
+      oursP99Us: pct(ours, 0.99),
+      postgisP50Us: pct(theirs, 0.5),
+      postgisP99Us: pct(theirs, 0.99),
+      identical: identical / sample,
+    };
+  } finally {
+    await db.close();
+  }
+}
