@@ -92,7 +92,8 @@ test('overlaps, holes, duplicates: boundary rule and tie-breaks are the same on 
   assert.equal(idx.lookup(5.5, 5.5)?.code, 'B', 'hole of A, inside B');
   assert.equal(idx.lookup(1.75, 1.75)?.id, 'c', 'duplicate code → first inserted');
   assert.equal(idx.lookup(10, 10)?.code, 'A', 'corner of A inside B → A (smaller code) by the half-open rule');
-  assert.equal(idx.lookup(13, 13), null, 'north-east corner of the outermost polygon is outside');
+  assert.equal(idx.lookup(13, 13)?.code, 'P', 'north-east corner of the outermost polygon belongs to it');
+  assert.equal(idx.lookup(-1, -1), null, 'its south-west corner is outside');
   assert.equal(idx.lookup(-1, 5), null, 'west edge of the outermost polygon is outside');
   assert.equal(idx.lookup(13, 5)?.code, 'P', 'east edge belongs to its polygon');
 });
