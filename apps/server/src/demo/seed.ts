@@ -196,14 +196,80 @@ export async function seedDemo(database: Database, county: SeedCounty): Promise<
         return { username: a.username, displayName: a.displayName, passwordHash, role: a.role, nodeId: node.id, phone: a.phone };
       }),
     );
+    const units = await insertDemoUnits(tx, county, byCode, passwordHash);
     await appendAudit(tx, null, {
       action: 'demo.seed',
       entityType: 'jurisdiction_node',
       entityId: county.nodes[0]?.code ?? null,
       nodePath: byCode.get(county.nodes[0]?.code ?? '')?.path ?? null,
-      details: { nodes: county.nodes.length, accounts: accounts.length, ...teams },
+      details: { nodes: county.nodes.length, accounts: accounts.length, units: units.length, ...teams },
     });
     return true;
   });
   return seeded ? accounts : [];
+}
+
+export interface DemoUnit {
+  callSign: string;
+  type: string;
+  stationCode: string;
+  /** The account that works the unit's terminal (password DEMO_PASSWORD). */
+  memberUsername: string;
+}
+
+/**
+ * Units of every station: two patrol cars, a motorbike and a foot patrol; the county seat's
+ * stations also run street police service stations (警务服务站) in their busiest grids. Each unit
+ * has one terminal account (the simulator drives them through the API); 李鹊's first car is
+ * officer.lique's, so a person can try the terminal with a demo account.
+ */
+export async function insertDemoUnits(tx: Executor, county: SeedCounty, byCode: Map<string, InsertedNode>, passwordHash: string): Promise<DemoUnit[]> {
+  const stations = county.nodes.filter((n) => n.level === 'station');
+  const units: (DemoUnit & { name: string; servicePoint?: { lon: number; lat: number; address: string } })[] = [];
+  for (const s of stations) {
+    const short = s.name.replace(/派出所$/, '');
+    const mk = (suffix: string, type: string, name: string) => ({
+      callSign: `${short}${suffix}`,
+      type,
+      stationCode: s.code,
+      name,
+      memberUsername: `unit.${s.code}.${units.filter((u) => u.stationCode === s.code).length + 1}`,
+    });
+    units.push(mk('巡01', 'patrol_car', `${short}巡逻车一组`), mk('巡02', 'patrol_car', `${short}巡逻车二组`), mk('摩01', 'motorbike', `${short}摩托巡逻组`), mk('步01', 'foot_patrol', `${short}步巡组`));
+    if (s.core) {
+      const grids = county.nodes.filter((n) => n.parentCode === s.code && n.level === 'grid' && n.geometry).slice(0, 2);
+      for (const [i, g] of grids.entries()) {
+        const ring = g.geometry!.coordinates[0]![0]!;
+        const lon = ring.reduce((a, p) => a + p[0]!, 0) / ring.length;
+        const lat = ring.reduce((a, p) => a + p[1]!, 0) / ring.length;
+        units.push({ ...mk(`站0${i + 1}`, 'service_station', `${g.name.replace(/网格$/, '')}警务服务站`), servicePoint: { lon, lat, address: `${g.name.replace(/网格$/, '')}主街` } });
+      }
+    }
+  }
+  const lique = units.find((u) => u.stationCode === '370523106' && u.type === 'patrol_car');
+  if (lique) lique.memberUsername = 'officer.lique';
+  for (const u of units) {
+    const node = byCode.get(u.stationCode)!;
+    let [member] = await rows<{ id: string }>(tx, sql`select id from app_user where username = ${u.memberUsername}`);
+    if (!member) {
+      [member] = await rows<{ id: string }>(
+        tx,
+        sql`insert into app_user (username, display_name, password_hash, role, node_id)
+            values (${u.memberUsername}, ${`${u.callSign}值班员`}, ${passwordHash}, ${u.type === 'patrol_car' ? 'community_officer' : 'auxiliary'}, ${node.id}) returning id`,
+      );
+    }
+    const [unit] = await rows<{ id: string }>(
+      tx,
+      sql`insert into unit (call_sign, name, type, home_node_id, path, on_duty, duty_changed_at)
+          values (${u.callSign}, ${u.name}, ${u.type}, ${node.id}, ${node.path}, true, now()) returning id`,
+    );
+    await tx.execute(sql`insert into unit_member (unit_id, user_id) values (${unit!.id}, ${member!.id})`);
+    if (u.servicePoint) {
+      await tx.execute(sql`insert into service_station (unit_id, address, phone, lon, lat, functions, staffing)
+        values (${unit!.id}, ${u.servicePoint.address}, ${'0546-6' + u.stationCode.slice(6, 9) + '110'}, ${u.servicePoint.lon}, ${u.servicePoint.lat},
+          ${JSON.stringify(['reception', 'first_aid', 'lost_and_found', 'mediation'])}::jsonb,
+          ${JSON.stringify([{ from: '08:00', to: '20:00', staff: 3 }, { from: '20:00', to: '08:00', staff: 2 }])}::jsonb)`);
+    }
+  }
+  return units.map(({ callSign, type, stationCode, memberUsername }) => ({ callSign, type, stationCode, memberUsername }));
 }
