@@ -32,15 +32,18 @@ if (files.length === 0) {
 const engine = process.env.PINGAN_TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite';
 console.log(`Running ${files.length} test files (database suites on ${engine}) …`);
 
+// One TAP file per run: several runs may share the checkout.
+const TAP = `.data/test-${process.pid}.tap`;
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', '--test-reporter-destination=.data/last-test.tap', ...files],
+    '--test-reporter=tap', `--test-reporter-destination=${TAP}`, ...files],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'test' } },
 );
 fs.mkdirSync('.data', { recursive: true });
 child.on('exit', (code) => {
-  const tap = fs.existsSync('.data/last-test.tap') ? fs.readFileSync('.data/last-test.tap', 'utf8') : '';
+  const tap = fs.existsSync(TAP) ? fs.readFileSync(TAP, 'utf8') : '';
+  fs.rmSync(TAP, { force: true });
   const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)`, 'm').exec(tap)?.[1] ?? 0);
   const passed = count('pass');
   const failed = count('fail') + count('cancelled');

@@ -67,6 +67,8 @@ describe('malformed input on every route (property-based)', () => {
       const { body, params, querystring } = route.schema;
       if (!body && !params && !querystring) continue;
       if (route.url === '/api/auth/logout') continue;
+      // WebSocket routes answer plain HTTP with an empty 404; their input is fuzzed in the faults suite.
+      if (route.url === '/api/ws') continue;
       await fc.assert(
         fc.asyncProperty(
           body ? bodyFor(body) : fc.constant(undefined),
