@@ -32,6 +32,7 @@ if (files.length === 0) {
 const engine = process.env.PINGAN_TEST_DATABASE_URL ? 'PostgreSQL server' : 'embedded PGlite';
 console.log(`Running ${files.length} test files (database suites on ${engine}) …`);
 
+fs.mkdirSync('.data', { recursive: true });
 // One TAP file per run: several runs may share the checkout.
 const TAP = `.data/test-${process.pid}.tap`;
 const child = spawn(
@@ -40,7 +41,6 @@ const child = spawn(
     '--test-reporter=tap', `--test-reporter-destination=${TAP}`, ...files],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'test' } },
 );
-fs.mkdirSync('.data', { recursive: true });
 child.on('exit', (code) => {
   const tap = fs.existsSync(TAP) ? fs.readFileSync(TAP, 'utf8') : '';
   fs.rmSync(TAP, { force: true });
