@@ -223,9 +223,15 @@ export interface DemoUnit {
  * has one terminal account (the simulator drives them through the API); 李鹊's first car is
  * officer.lique's, so a person can try the terminal with a demo account.
  */
-export async function insertDemoUnits(tx: Executor, county: SeedCounty, byCode: Map<string, InsertedNode>, passwordHash: string): Promise<DemoUnit[]> {
+export interface PlannedUnit extends DemoUnit {
+  name: string;
+  servicePoint?: { lon: number; lat: number; address: string };
+}
+
+/** The demo units, computed from the county alone (the simulator uses the same plan to find the accounts). */
+export function planDemoUnits(county: SeedCounty): PlannedUnit[] {
   const stations = county.nodes.filter((n) => n.level === 'station');
-  const units: (DemoUnit & { name: string; servicePoint?: { lon: number; lat: number; address: string } })[] = [];
+  const units: PlannedUnit[] = [];
   for (const s of stations) {
     const short = s.name.replace(/派出所$/, '');
     const mk = (suffix: string, type: string, name: string) => ({
@@ -248,6 +254,11 @@ export async function insertDemoUnits(tx: Executor, county: SeedCounty, byCode: 
   }
   const lique = units.find((u) => u.stationCode === '370523106' && u.type === 'patrol_car');
   if (lique) lique.memberUsername = 'officer.lique';
+  return units;
+}
+
+export async function insertDemoUnits(tx: Executor, county: SeedCounty, byCode: Map<string, InsertedNode>, passwordHash: string): Promise<DemoUnit[]> {
+  const units = planDemoUnits(county);
   for (const u of units) {
     const node = byCode.get(u.stationCode)!;
     let [member] = await rows<{ id: string }>(tx, sql`select id from app_user where username = ${u.memberUsername}`);
