@@ -51,6 +51,26 @@ async function main(): Promise<void> {
     lines.push(`  Demo accounts (password ${DEMO_PASSWORD}):`);
     for (const d of demo) lines.push(`    ${d.username.padEnd(16)} ${d.role.padEnd(18)} ${d.node}`);
   }
+  // The drill simulator brings the demo county alive; never on a database that is not the demo's.
+  let simulator: { stop(): Promise<void> } | null = null;
+  const [demoSeeded] = await database.query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'demo.seed'`);
+  if (config.PINGAN_SIMULATOR && (demoSeeded?.n ?? 0) > 0) {
+    const { Simulator } = await import('../../../tools/simulator/driver.js');
+    const sim = new Simulator({
+      baseUrl: `http://${host}:${port}`,
+      seed: config.PINGAN_SIM_SEED,
+      speed: config.PINGAN_SIM_SPEED,
+      callsPerDay: config.PINGAN_SIM_CALLS_PER_DAY,
+      password: DEMO_PASSWORD,
+      log: (line) => app.log.info(line),
+    });
+    simulator = sim;
+    void sim
+      .prepare()
+      .then(() => sim.start())
+      .catch((err: unknown) => app.log.warn({ err: String(err) }, 'simulator stopped'));
+    lines.push(`  Drill simulator: on (${config.PINGAN_SIM_SPEED}× time, ${config.PINGAN_SIM_CALLS_PER_DAY} calls/day); PINGAN_SIMULATOR=off turns it off`);
+  }
   console.log(lines.join('\n'));
 
   let closing = false;
@@ -58,6 +78,7 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    await simulator?.stop();
     const force = setTimeout(() => process.exit(1), 20_000);
     force.unref();
     await app.close();

@@ -19,6 +19,10 @@ const ConfigSchema = z.object({
   /** Load the demo county and demo accounts when the database is empty. */
   PINGAN_DEMO: bool.default(true),
   PINGAN_SIMULATOR: bool.default(true),
+  /** The built-in drill: time multiplier and calls per simulated day (demo database only). */
+  PINGAN_SIM_SPEED: z.coerce.number().positive().max(1000).default(6),
+  PINGAN_SIM_CALLS_PER_DAY: z.coerce.number().int().min(1).default(400),
+  PINGAN_SIM_SEED: z.coerce.number().int().default(20261122),
   /** Mark cookies Secure and send HSTS: set when served behind TLS. */
   PINGAN_SECURE_COOKIES: bool.default(false),
   PINGAN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
