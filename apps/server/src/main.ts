@@ -4,7 +4,6 @@ import { createAuthService } from './platform/auth/service.js';
 import { createLocalBus, createPostgresBus } from './platform/bus.js';
 import { buildApp } from './app.js';
 import { JurisdictionLookup } from './modules/jurisdiction/lookup.js';
-import { PositionStore } from './modules/units/positions.js';
 import { DEMO_PASSWORD, isEmpty, seedDemo } from './demo/seed.js';
 
 /** Composition root: config → database → migrations → demo data → bus → services → routes → listen. */
@@ -29,8 +28,7 @@ async function main(): Promise<void> {
     lockoutMinutes: config.PINGAN_LOCKOUT_MINUTES,
   });
   const lookup = await JurisdictionLookup.start(database, bus);
-  const positions = new PositionStore();
-  const app = await buildApp({ config, database, auth, bus, lookup, positions, now: () => new Date() });
+  const app = await buildApp({ config, database, auth, bus, lookup, now: () => new Date() });
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -5,7 +5,6 @@ import type { Database } from './db/index.js';
 import type { AuthService } from './auth/service.js';
 import type { EventBus } from './bus.js';
 import type { JurisdictionLookup } from '../modules/jurisdiction/lookup.js';
-import type { PositionStore } from '../modules/units/positions.js';
 
 /** What every module's service factory and routes receive: wired by hand in app.ts, no container. */
 export interface AppContext {
@@ -15,8 +14,6 @@ export interface AppContext {
   bus: EventBus;
   /** Point → grid/station index of the live tree, patched on every tree change. */
   lookup: JurisdictionLookup;
-  /** Latest position of every on-duty unit (written by the units module, read by dispatch). */
-  positions: PositionStore;
   /** Clock behind an interface so timers and tests can move time. */
   now: () => Date;
 }

@@ -9,7 +9,6 @@ import { loadConfig, type Config } from '../platform/config.js';
 import type { AppContext, RouteModule, ZodApp } from '../platform/context.js';
 import { users } from '../platform/db/schema.js';
 import { JurisdictionLookup } from '../modules/jurisdiction/lookup.js';
-import { PositionStore } from '../modules/units/positions.js';
 import { openTestDatabase, type TestDatabase } from './database.js';
 
 /** Where an acting user sits relative to the target node A of the fixture tree. */
@@ -126,8 +125,7 @@ export async function createTestApp(
   });
   const bus = createLocalBus();
   const lookup = await JurisdictionLookup.start(database, bus);
-  const positions = new PositionStore();
-  const ctx: AppContext = { config, database, auth, bus, lookup, positions, now: () => new Date() };
+  const ctx: AppContext = { config, database, auth, bus, lookup, now: () => new Date() };
   const app = await buildApp(ctx, { logger: false, extraRoutes: options.extraRoutes ?? [] });
   await app.ready();
 

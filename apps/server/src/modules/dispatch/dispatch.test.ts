@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { buildApp } from '../../app.js';
 import { createTestApp, type TestApp } from '../../testing/app.js';
 import { TimerScheduler } from './timers.js';
+import { unitsRuntime } from '../units/runtime.js';
 
 interface WsMessage {
   type: string;
@@ -67,9 +68,9 @@ describe('call intake and dispatch', () => {
     unitB = await mk('大王01', 'patrol_car', '370523101');
     const now = Date.now();
     const meta = (callSign: string, path: string) => ({ callSign, type: 'patrol_car', path, accuracy: 5, speed: 0, heading: 0 });
-    t.ctx.positions.set({ unitId: unitA, t: now, lon: 118.56, lat: 36.95, ...meta('李鹊01', t.fx.target.path) });
-    t.ctx.positions.set({ unitId: unitA2, t: now - 10 * 60_000, lon: 118.551, lat: 36.951, ...meta('李鹊02', t.fx.target.path) });
-    t.ctx.positions.set({ unitId: unitB, t: now, lon: 118.76, lat: 36.95, ...meta('大王01', t.fx.sibling.path) });
+    unitsRuntime(t.ctx).positions.set({ unitId: unitA, t: now, lon: 118.56, lat: 36.95, ...meta('李鹊01', t.fx.target.path) });
+    unitsRuntime(t.ctx).positions.set({ unitId: unitA2, t: now - 10 * 60_000, lon: 118.551, lat: 36.951, ...meta('李鹊02', t.fx.target.path) });
+    unitsRuntime(t.ctx).positions.set({ unitId: unitB, t: now, lon: 118.76, lat: 36.95, ...meta('大王01', t.fx.sibling.path) });
   });
   after(async () => t?.close());
 

@@ -20,6 +20,7 @@ import { RealtimeHub, type Subscriber } from './realtime.js';
 import { recommend } from './recommend.js';
 import { createDispatchService, DISPATCH_ROLES, INCIDENT_READER_ROLES, loadIncident, type IncidentRow } from './service.js';
 import { TimerScheduler } from './timers.js';
+import { unitsRuntime } from '../units/runtime.js';
 
 /** Who takes calls and sends units; who reads incidents; who answers from a unit. */
 const dispatchers = DISPATCH_ROLES;
@@ -161,7 +162,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req) => {
       const actor = actorOf(req);
       const incident = await dispatch.loadCovered(actor, req.params.id);
-      const rec = await recommend(database.db, ctx.positions, incident);
+      const rec = await recommend(database.db, unitsRuntime(ctx).positions, incident);
       const at = ctx.now();
       const seq = await database.db.transaction((tx) =>
         appendIncidentEvents(tx, [
