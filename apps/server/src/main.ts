@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   console.log(`Ping'an: opening ${engine} …`);
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.PINGAN_DATA_DIR });
   await applyMigrations(database, config.DATABASE_URL);
+  // Nothing is acknowledged before it is durable on the engine: refuse to run with asynchronous commits.
+  const [sync] = await database.query<{ synchronous_commit: string }>('show synchronous_commit');
+  if (sync?.synchronous_commit === 'off') {
+    throw new Error('synchronous_commit is off on this database: acknowledged calls could be lost. Turn it on (postgresql.conf or ALTER DATABASE … SET synchronous_commit = on).');
+  }
 
   if (config.PINGAN_DEMO && (await isEmpty(database))) {
     console.log("Ping'an: empty database, loading the demo county 广饶县 …");
