@@ -25,9 +25,11 @@ import { auditRoutes } from './platform/audit/routes.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { jurisdictionRoutes } from './modules/jurisdiction/routes.js';
 import { dispatchRoutes } from './modules/dispatch/routes.js';
+import { benchFloorRoutes } from './modules/benchfloor/routes.js';
+import { unitsRoutes } from './modules/units/routes.js';
 
 /** Every module's routes, in one list: a new capability adds one line here. */
-export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes];
+export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, unitsRoutes];
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
@@ -129,7 +131,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     async () => app.swagger(),
   );
 
-  for (const mod of [...routeModules, ...(opts.extraRoutes ?? [])]) await mod(app, ctx);
+  for (const mod of [...routeModules, benchFloorRoutes, ...(opts.extraRoutes ?? [])]) await mod(app, ctx);
 
   // The web app: static files, and index.html for any other GET outside /api (client-side routes).
   const dist = path.resolve(config.PINGAN_WEB_DIST);

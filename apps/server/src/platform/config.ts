@@ -33,6 +33,8 @@ const ConfigSchema = z.object({
   PINGAN_PUBLIC_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /** How often the 1-3-5 timers are checked; 0 turns the scheduler off (tests tick it by hand). */
   PINGAN_TIMER_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+  /** Registers the minimal "floor" route that bench:dispatch compares against (never in production). */
+  PINGAN_BENCH_FLOOR: bool.default(false),
   PINGAN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   PINGAN_WEB_DIST: z.string().default(path.resolve('apps/web/dist')),
   REDIS_URL: z.string().optional(),

@@ -1,0 +1,253 @@
+/**
+ * `npm run bench:dispatch` (issue 4). In one run:
+ *  (a) nearest-unit recommendation on 50,000 live units: our in-memory index vs PostGIS KNN;
+ *  (b) end-to-end latency from POST of an incident to the terminal's WebSocket receiving the dispatch,
+ *      at 50 incidents/s while 10,000 position pings/s arrive, next to the floor of this design (a
+ *      minimal route that validates, commits one row and pushes one WebSocket message) under the
+ *      same load on the same server.
+ * Server: a real server process on a scratch PostgreSQL database (DATABASE_URL's server, else
+ * 127.0.0.1:5432), or the embedded engine when no server is reachable.
+ * Targets: recommendation p99 ≤ 20 µs; end-to-end p99 ≤ 3× the floor's p99 and ≤ 50 ms; no errors,
+ * no lost pushes. Exits non-zero when one is missed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { startServerProcess, type ServerProcess } from '../apps/server/src/testing/server-process.js';
+import { benchRecommend } from './dispatch-recommend.js';
+
+const UNITS = Number(process.env.BENCH_UNITS ?? 50_000);
+const TARGET_UNITS = 1000;
+const RATE = Number(process.env.BENCH_RATE ?? 50);
+const PINGS_PER_SECOND = Number(process.env.BENCH_PINGS ?? 10_000);
+const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const BBOX = { w: 118.35, s: 36.95, e: 118.85, n: 37.25 };
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))]! : Number.NaN;
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function scratchDatabase(): Promise<{ url: string | null; drop: () => Promise<void> }> {
+  const admin = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const c = new pg.Client({ connectionString: admin, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+  } catch {
+    return { url: null, drop: async () => undefined };
+  }
+  await c.query('drop database if exists pingan_bench_e2e with (force)');
+  await c.query('create database pingan_bench_e2e');
+  await c.end();
+  const u = new URL(admin);
+  u.pathname = '/pingan_bench_e2e';
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      await d.query('drop database if exists pingan_bench_e2e with (force)');
+      await d.end();
+    },
+  };
+}
+
+async function main() {
+  // (a)
+  const rec = await benchRecommend(UNITS);
+  console.log(
+    `recommendation (${rec.units} units, k=10): ours p50=${rec.oursP50Us.toFixed(1)}µs p99=${rec.oursP99Us.toFixed(1)}µs | PostGIS KNN p50=${rec.postgisP50Us.toFixed(0)}µs p99=${rec.postgisP99Us.toFixed(0)}µs | identical=${(rec.identical * 100).toFixed(1)}%`,
+  );
+
+  // (b)
+  const scratch = await scratchDatabase();
+  const dataDir = scratch.url ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'pingan-bench-'));
+  let server: ServerProcess | null = null;
+  const errors: string[] = [];
+  try {
+    server = await startServerProcess({
+      ...(scratch.url ? { DATABASE_URL: scratch.url } : { PINGAN_DATA_DIR: dataDir! }),
+      PINGAN_DEMO: 'on',
+      PINGAN_BENCH_FLOOR: 'on',
+      PINGAN_LOGIN_RATE_PER_MINUTE: '10000',
+      LOG_LEVEL: 'error',
+    });
+    const base = server.url;
+    console.log(`server: ${scratch.url ? 'PostgreSQL' : 'embedded PGlite'} at ${base}`);
+    const token = async (username: string) => {
+      const r = await fetch(`${base}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'pingan-demo-2026' }) });
+      return ((await r.json()) as { token: string }).token;
+    };
+    const dispatcher = await token('dispatcher');
+    const officer = await token('officer.lique');
+    const call = async <T>(method: string, p: string, auth: string, body?: unknown): Promise<{ status: number; body: T }> => {
+      const r = await fetch(`${base}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${auth}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await r.text();
+      return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+    };
+
+    // Units: 50,000 on duty across the county's stations; the first 1,000 worked by officer.lique's terminal.
+    const db = scratch.url ? new pg.Client({ connectionString: scratch.url }) : null;
+    if (db) await db.connect();
+    const setupQuery = async (text: string, params: unknown[] = []) => {
+      if (!db) throw new Error('setup needs PostgreSQL');
+      return (await db.query(text, params)).rows as Record<string, unknown>[];
+    };
+    const stations = (await setupQuery(`select id, path from jurisdiction_node where level = 'station' order by code`)) as { id: string; path: string }[];
+    const [officerRow] = (await setupQuery(`select id from app_user where username = 'officer.lique'`)) as { id: string }[];
+    for (let i = 0; i < UNITS; i += 5000) {
+      const n = Math.min(5000, UNITS - i);
+      await setupQuery(
+        `insert into unit (call_sign, name, type, home_node_id, path, on_duty, duty_changed_at)
+         select 'B' || g, '压测单元' || g, 'patrol_car', (($1::jsonb)->((g % $3)::int)->>'id')::uuid, ($1::jsonb)->((g % $3)::int)->>'path', true, now()
+         from generate_series($2::int, $2::int + $4::int - 1) g`,
+        [JSON.stringify(stations), i, stations.length, n],
+      );
+    }
+    const units = ((await setupQuery(`select id from unit where call_sign like 'B%' order by call_sign`)) as { id: string }[]).map((u) => u.id);
+    const targets = units.slice(0, TARGET_UNITS);
+    await setupQuery(`insert into unit_member (unit_id, user_id) select unnest($1::uuid[]), $2`, [targets, officerRow!.id]);
+    await db?.end();
+
+    // Live positions for every unit, then a steady 10,000 pings/s (batches of 500).
+    let pingTime = Date.now() - 60_000;
+    const position = (i: number, t: number) => ({
+      unitId: units[i]!,
+      t,
+      lon: BBOX.w + (((i * 7919) % 10007) / 10007) * (BBOX.e - BBOX.w) + Math.sin(t / 60_000 + i) * 0.0005,
+      lat: BBOX.s + (((i * 104729) % 10009) / 10009) * (BBOX.n - BBOX.s) + Math.cos(t / 60_000 + i) * 0.0005,
+      accuracy: 10,
+    });
+    for (let i = 0; i < units.length; i += 500) {
+      const r = await call('POST', '/api/units/positions', dispatcher, { points: Array.from({ length: Math.min(500, units.length - i) }, (_, j) => position(i + j, pingTime)) });
+      if (r.status !== 200) throw new Error(`seeding positions: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    }
+    let pinging = true;
+    let pingsSent = 0;
+    let pingErrors = 0;
+    let cursor = 0;
+    const pinger = (async () => {
+      const batchesPerSecond = PINGS_PER_SECOND / 500;
+      const started = performance.now();
+      for (let b = 0; pinging; b++) {
+        const due = started + (b * 1000) / batchesPerSecond;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        pingTime += 50;
+        const t = Math.min(pingTime, Date.now());
+        const points = Array.from({ length: 500 }, () => position((cursor = (cursor + 1) % units.length), t));
+        void call('POST', '/api/units/positions', dispatcher, { points }).then(
+          (r) => (r.status === 200 ? (pingsSent += 500) : pingErrors++),
+          () => pingErrors++,
+        );
+      }
+    })();
+
+    const runPhase = async (name: string, fire: (i: number) => Promise<void>, receivedCount: () => number) => {
+      const n = RATE * PHASE_SECONDS;
+      const started = performance.now();
+      const inflight: Promise<void>[] = [];
+      for (let i = 0; i < n; i++) {
+        const wait = started + (i * 1000) / RATE - performance.now();
+        if (wait > 0) await sleep(wait);
+        inflight.push(fire(i).catch((e: unknown) => void errors.push(`${name} ${String(e)}`)));
+      }
+      await Promise.all(inflight);
+      const deadline = Date.now() + 10_000;
+      while (receivedCount() < n && Date.now() < deadline) await sleep(50);
+      return n;
+    };
+
+    // Floor: validate, commit one row, push one message.
+    const floorWs = new WebSocket(`ws://127.0.0.1:${server.port}/api/bench/ws`);
+    await new Promise((r, j) => (floorWs.once('open', r), floorWs.once('error', j)));
+    const floorSent = new Map<number, number>();
+    const floorLat: number[] = [];
+    floorWs.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { n: number };
+      const t0 = floorSent.get(m.n);
+      if (t0 !== undefined) floorLat.push(performance.now() - t0);
+    });
+    await sleep(2000); // pings reach steady state
+    const floorN = await runPhase(
+      'floor',
+      async (i) => {
+        floorSent.set(i, performance.now());
+        const r = await fetch(`${base}/api/bench/floor`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n: i, payload: '某村有人打架，约五六人，有人拿着棍子' }) });
+        if (r.status !== 201) errors.push(`floor ${r.status}`);
+        await r.arrayBuffer();
+      },
+      () => floorLat.length,
+    );
+    floorWs.close();
+
+    // The dispatch path: intake + dispatch, pushed to the officer's terminal.
+    const ticket = (await call<{ ticket: string }>('POST', '/api/auth/ticket', officer, { purpose: 'ws' })).body.ticket;
+    const terminal = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?ticket=${encodeURIComponent(ticket)}&mode=terminal`);
+    await new Promise((r, j) => (terminal.once('open', r), terminal.once('error', j)));
+    const sentAt = new Map<string, number>();
+    const e2eLat: number[] = [];
+    const received = new Set<string>();
+    terminal.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { event?: string; incidentId?: string };
+      if (m.event !== 'dispatch' || !m.incidentId || received.has(m.incidentId)) return;
+      received.add(m.incidentId);
+      const t0 = sentAt.get(m.incidentId);
+      if (t0 !== undefined) e2eLat.push(performance.now() - t0);
+      // Free the unit for the next round (not measured).
+      void call('POST', `/api/incidents/${m.incidentId}/close`, dispatcher, { disposition: 'handled', result: '压测完毕' }).then((r) => r.status !== 200 && errors.push(`close ${r.status}`));
+    });
+    await sleep(500);
+    const pendingIds: string[] = [];
+    const dispatchN = await runPhase(
+      'dispatch',
+      async (i) => {
+        const t0 = performance.now();
+        const lon = 118.45 + ((i * 37) % 100) / 1000;
+        const lat = 37.0 + ((i * 53) % 100) / 1000;
+        const intake = await call<{ id: string }>('POST', '/api/incidents', dispatcher, { content: `压测警情 ${i}：两车剐蹭`, category: 'traffic.accident', priority: 2, callerPhone: '13800138000', location: { lon, lat } });
+        if (intake.status !== 201) return void errors.push(`intake ${intake.status} ${JSON.stringify(intake.body).slice(0, 120)}`);
+        sentAt.set(intake.body.id, t0);
+        pendingIds.push(intake.body.id);
+        const d = await call('POST', `/api/incidents/${intake.body.id}/dispatch`, dispatcher, { units: [{ unitId: targets[i % targets.length]! }] });
+        if (d.status !== 201) errors.push(`dispatch ${d.status} ${JSON.stringify(d.body).slice(0, 160)}`);
+      },
+      () => received.size,
+    );
+    terminal.close();
+    pinging = false;
+    await pinger;
+
+    const floorP50 = pct(floorLat, 0.5);
+    const floorP99 = pct(floorLat, 0.99);
+    const e2eP50 = pct(e2eLat, 0.5);
+    const e2eP99 = pct(e2eLat, 0.99);
+    const lostFloor = floorN - floorLat.length;
+    const lost = dispatchN - e2eLat.length;
+    const pingRate = pingsSent / (PHASE_SECONDS * 2 + 2.5);
+    console.log(`load: ${RATE} incidents/s for ${PHASE_SECONDS} s per phase, pings ≈ ${Math.round(pingRate)}/s sent ok (${pingErrors} failed batches)`);
+    console.log(`floor (validate + commit one row + push): p50=${floorP50.toFixed(1)} ms p99=${floorP99.toFixed(1)} ms, lost=${lostFloor}`);
+    console.log(`dispatch end-to-end (POST incident → terminal receives dispatch): p50=${e2eP50.toFixed(1)} ms p99=${e2eP99.toFixed(1)} ms, lost=${lost}`);
+    if (errors.length) console.log(`errors (${errors.length}): ${errors.slice(0, 5).join(' | ')}`);
+    const ratio = e2eP99 / floorP99;
+    const ok = rec.oursP99Us <= 20 && e2eP99 <= 3 * floorP99 && e2eP99 <= 50 && errors.length === 0 && lost === 0 && lostFloor === 0 && pingErrors === 0;
+    console.log(
+      `bench dispatch: units=${UNITS} rec_ours_p99_us=${rec.oursP99Us.toFixed(1)} rec_postgis_p99_us=${rec.postgisP99Us.toFixed(0)} rec_ratio=${(rec.postgisP99Us / rec.oursP99Us).toFixed(1)} e2e_p50_ms=${e2eP50.toFixed(1)} e2e_p99_ms=${e2eP99.toFixed(1)} floor_p99_ms=${floorP99.toFixed(1)} ratio=${ratio.toFixed(2)} pings_per_s=${Math.round(pingRate)} errors=${errors.length + pingErrors} lost=${lost + lostFloor} ${ok ? 'PASS' : 'FAIL'}`,
+    );
+    process.exitCode = ok ? 0 : 1;
+  } finally {
+    await server?.stop();
+    await scratch.drop();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
