@@ -1,0 +1,407 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import client from 'prom-client';
+import { z } from 'zod';
+import type { Role } from '@pingan/contracts';
+import { coversPath, type Actor } from '../../platform/access.js';
+import type { AppContext } from '../../platform/context.js';
+import { IngestFilter, OUTCOMES, PositionStore, STORED, DEFAULT_RULES, type Outcome, type Ping } from './positions.js';
+import { TrackWriter } from './writer.js';
+
+/** Settings of this module, from the environment (docs/decisions/010-avl-ingestion.md lists them). */
+const Settings = z.object({
+  PINGAN_AVL_MAX_SPEED_KMH: z.coerce.number().positive().default(DEFAULT_RULES.maxSpeedKmh),
+  PINGAN_AVL_FUTURE_SECONDS: z.coerce.number().min(0).default(DEFAULT_RULES.futureToleranceMs / 1000),
+  PINGAN_AVL_STALE_SECONDS: z.coerce.number().positive().default(300),
+  PINGAN_AVL_RETENTION_DAYS: z.coerce.number().int().min(1).default(DEFAULT_RULES.retentionDays),
+  PINGAN_AVL_FLUSH_ROWS: z.coerce.number().int().min(1).default(2000),
+  PINGAN_AVL_LINGER_MS: z.coerce.number().min(0).default(2),
+  PINGAN_AVL_PUBLISH_MS: z.coerce.number().min(50).default(250),
+  PINGAN_REACH_SPEED_KMH: z.coerce.number().positive().default(30),
+});
+export type UnitsSettings = z.infer<typeof Settings>;
+
+export interface UnitInfo {
+  id: string;
+  callSign: string;
+  type: string;
+  path: string;
+  onDuty: boolean;
+  dutySince: number | null;
+  retired: boolean;
+  members: Set<string>;
+}
+
+interface UnitRow extends Record<string, unknown> {
+  id: string;
+  call_sign: string;
+  type: string;
+  path: string;
+  on_duty: boolean;
+  duty_changed_at: Date | string | null;
+  retired_at: Date | string | null;
+  members: string[] | null;
+}
+
+export const UNITS_CHANGED = 'units.changed';
+export const POSITIONS_CHANGED = 'units.positions';
+const REDIS_CHANNEL = 'pingan:units:positions';
+
+/** Who sends a batch: a terminal ticket bound to one unit, or a member's session. */
+export type Sender = { kind: 'ticket'; userId: string; unitId: string } | { kind: 'session'; userId: string };
+
+export type Counts = Record<Outcome, number>;
+export const emptyCounts = (): Counts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Counts;
+
+/**
+ * Everything this module keeps in memory for one app: the unit directory, the ingestion rules'
+ * state, the latest positions, the track writer and the cross-instance fan-out. One per
+ * AppContext; dispatch reads `unitsRuntime(ctx).positions`.
+ */
+export class UnitsRuntime {
+  readonly instanceId = randomUUID();
+  readonly settings: UnitsSettings;
+  readonly filter: IngestFilter;
+  readonly positions: PositionStore;
+  readonly writer: TrackWriter;
+  readonly totals: Counts = emptyCounts();
+  private directory = new Map<string, UnitInfo | null>();
+  private changed = new Set<string>();
+  private lastPublished = new Map<string, number>();
+  private publishTimer: NodeJS.Timeout | null = null;
+  private redisPub: Redis | null = null;
+  private redisSub: Redis | null = null;
+  private unsubscribe: (() => void)[] = [];
+  private counter: client.Counter<'outcome'> | null = null;
+  private started: Promise<void> | null = null;
+
+  constructor(private readonly ctx: AppContext) {
+    const parsed = Settings.safeParse(process.env);
+    this.settings = parsed.success ? parsed.data : Settings.parse({});
+    const s = this.settings;
+    this.filter = new IngestFilter({
+      ...DEFAULT_RULES,
+      maxSpeedKmh: s.PINGAN_AVL_MAX_SPEED_KMH,
+      futureToleranceMs: s.PINGAN_AVL_FUTURE_SECONDS * 1000,
+      retentionDays: s.PINGAN_AVL_RETENTION_DAYS,
+    });
+    this.positions = new PositionStore({ staleMs: s.PINGAN_AVL_STALE_SECONDS * 1000, indexMaxAgeMs: 500, now: () => ctx.now().getTime() });
+    this.writer = new TrackWriter(
+      ctx.database,
+      {
+        maxBatchRows: s.PINGAN_AVL_FLUSH_ROWS,
+        lingerMs: s.PINGAN_AVL_LINGER_MS,
+        concurrency: ctx.database.engine === 'pglite' ? 1 : 3,
+        retentionDays: s.PINGAN_AVL_RETENTION_DAYS,
+      },
+      () => ctx.now().getTime(),
+    );
+  }
+
+  /** Register Prometheus metrics on the app's registry. */
+  installMetrics(registry: client.Registry): void {
+    this.counter = new client.Counter({
+      name: 'pingan_unit_positions_total',
+      help: 'Position points received, by outcome of the ingestion rules',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    });
+    const flushRows = new client.Histogram({
+      name: 'pingan_unit_position_flush_rows',
+      help: 'Rows per group-commit flush of the position track',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+      registers: [registry],
+    });
+    const flushSeconds = new client.Histogram({
+      name: 'pingan_unit_position_flush_seconds',
+      help: 'Duration of one group-commit flush of the position track',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    });
+    const writer = this.writer;
+    const positions = this.positions;
+    new client.Gauge({
+      name: 'pingan_unit_position_queue_rows',
+      help: 'Accepted points waiting for the next flush',
+      registers: [registry],
+      collect() {
+        this.set(writer.pendingRows);
+      },
+    });
+    new client.Gauge({
+      name: 'pingan_units_live',
+      help: 'Units with a live position in memory',
+      registers: [registry],
+      collect() {
+        this.set(positions.size);
+      },
+    });
+    this.writer.onFlush = (rows, seconds) => {
+      flushRows.observe(rows);
+      flushSeconds.observe(seconds);
+    };
+  }
+
+  start(): Promise<void> {
+    this.started ??= this.doStart();
+    return this.started;
+  }
+
+  private async doStart(): Promise<void> {
+    await this.writer.start();
+    const { bus, config } = this.ctx;
+    this.unsubscribe.push(
+      bus.subscribe(UNITS_CHANGED, (payload) => {
+        const ids = Array.isArray(payload.unitIds) ? payload.unitIds.filter((x): x is string => typeof x === 'string') : [];
+        void this.refreshUnits(ids).catch(() => undefined);
+      }),
+    );
+    if (config.REDIS_URL) {
+      this.redisPub = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
+      this.redisSub = new Redis(config.REDIS_URL, { lazyConnect: false });
+      this.redisPub.on('error', () => undefined);
+      this.redisSub.on('error', () => undefined);
+      await this.redisSub.subscribe(REDIS_CHANNEL).catch(() => undefined);
+      this.redisSub.on('message', (_channel: string, message: string) => this.onRemotePositions(message));
+    } else {
+      this.unsubscribe.push(
+        bus.subscribe(POSITIONS_CHANGED, (payload) => {
+          if (payload.from === this.instanceId) return;
+          const ids = Array.isArray(payload.unitIds) ? payload.unitIds.filter((x): x is string => typeof x === 'string') : [];
+          void this.refreshLatestFromDb(ids).catch(() => undefined);
+        }),
+      );
+    }
+    this.publishTimer = setInterval(() => void this.publishChanged().catch(() => undefined), this.settings.PINGAN_AVL_PUBLISH_MS);
+    this.publishTimer.unref();
+    // On-duty units' last known positions from the track, so a restart does not blank the map.
+    const onDuty = await this.ctx.database.query<{ id: string }>('select id from unit where on_duty and retired_at is null');
+    await this.refreshLatestFromDb(onDuty.map((r) => r.id));
+  }
+
+  async stop(): Promise<void> {
+    if (this.publishTimer) clearInterval(this.publishTimer);
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.writer.stop();
+    await Promise.all([this.redisPub?.quit().catch(() => undefined), this.redisSub?.quit().catch(() => undefined)]);
+  }
+
+  // ---- unit directory ----------------------------------------------------------------------------
+
+  private async loadUnits(ids: string[]): Promise<UnitRow[]> {
+    return this.ctx.database.query<UnitRow>(
+      `select u.id, u.call_sign, u.type, u.path, u.on_duty, u.duty_changed_at, u.retired_at,
+              coalesce((select array_agg(m.user_id::text) from unit_member m where m.unit_id = u.id), '{}') as members
+       from unit u where u.id = any($1::uuid[])`,
+      [ids],
+    );
+  }
+
+  private remember(r: UnitRow): UnitInfo {
+    const info: UnitInfo = {
+      id: r.id,
+      callSign: r.call_sign,
+      type: r.type,
+      path: r.path,
+      onDuty: r.on_duty && !r.retired_at,
+      dutySince: r.on_duty && r.duty_changed_at ? new Date(r.duty_changed_at).getTime() : null,
+      retired: r.retired_at !== null,
+      members: new Set(r.members ?? []),
+    };
+    this.directory.set(r.id, info);
+    return info;
+  }
+
+  async unit(id: string): Promise<UnitInfo | null> {
+    const known = this.directory.get(id);
+    if (known !== undefined) return known;
+    const [row] = await this.loadUnits([id]);
+    if (!row) {
+      this.directory.set(id, null);
+      return null;
+    }
+    return this.remember(row);
+  }
+
+  /** Re-read units after a change (this instance's own write, or another's announced on the bus). */
+  async refreshUnits(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const rows = await this.loadUnits(ids);
+    const found = new Set<string>();
+    for (const r of rows) {
+      found.add(r.id);
+      const info = this.remember(r);
+      if (!info.onDuty) {
+        this.positions.remove(info.id);
+        this.filter.reset(info.id);
+      } else {
+        this.positions.updateMeta(info.id, { callSign: info.callSign, type: info.type, path: info.path });
+      }
+    }
+    for (const id of ids) if (!found.has(id)) this.directory.delete(id);
+  }
+
+  /** A fixed position (a service station) straight into the live store. */
+  placeFixed(info: UnitInfo, lon: number, lat: number): void {
+    this.positions.set({ unitId: info.id, callSign: info.callSign, type: info.type, path: info.path, t: this.ctx.now().getTime(), lon, lat, accuracy: 0, speed: 0, heading: null });
+  }
+
+  async refreshLatestFromDb(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const since = new Date(this.ctx.now().getTime() - 12 * 3_600_000);
+    const rows = await this.ctx.database.query<{ unit_id: string; t: Date | string; lon: number; lat: number; accuracy: number | null; speed: number | null; heading: number | null }>(
+      `select p.unit_id, p.t, p.lon, p.lat, p.accuracy, p.speed, p.heading
+       from unnest($1::uuid[]) as ids(id)
+       cross join lateral (select * from unit_position where unit_id = ids.id and t >= $2 order by t desc limit 1) p`,
+      [ids, since],
+    );
+    for (const r of rows) {
+      const info = await this.unit(r.unit_id);
+      if (!info || !info.onDuty) continue;
+      const t = new Date(r.t).getTime();
+      if (info.dutySince !== null && t < info.dutySince) continue;
+      this.positions.set({ unitId: info.id, callSign: info.callSign, type: info.type, path: info.path, t, lon: r.lon, lat: r.lat, accuracy: r.accuracy, speed: r.speed, heading: r.heading });
+    }
+  }
+
+  private actors = new Map<string, { actor: Actor | null; at: number }>();
+
+  /** A member, or staff whose role may operate units and whose jurisdiction covers this one (cached 60 s). */
+  async mayOperate(userId: string, info: UnitInfo): Promise<boolean> {
+    if (info.members.has(userId)) return true;
+    let cached = this.actors.get(userId);
+    if (!cached || Date.now() - cached.at > 60_000) {
+      cached = { actor: await this.ctx.auth.actorForUser(userId, null, null), at: Date.now() };
+      this.actors.set(userId, cached);
+    }
+    return cached.actor !== null && canOperate(cached.actor, info, info.members);
+  }
+
+  // ---- ingestion ---------------------------------------------------------------------------------
+
+  /**
+   * Apply the rules to a batch, write the stored points with group commit and answer the counts
+   * once they are committed. A failed write rejects (nothing acknowledged) and resets the rule
+   * state of the units involved so a retry is judged afresh.
+   */
+  async ingest(sender: Sender, pings: Ping[]): Promise<Counts> {
+    const counts = emptyCounts();
+    const now = this.ctx.now().getTime();
+    const byUnit = new Map<string, Ping[]>();
+    for (const p of pings) {
+      let list = byUnit.get(p.unitId);
+      if (!list) byUnit.set(p.unitId, (list = []));
+      list.push(p);
+    }
+    const rows: Ping[] = [];
+    const newest = new Map<string, Ping>();
+    for (const [unitId, list] of byUnit) {
+      const info = await this.unit(unitId);
+      let verdict: Outcome | null = null;
+      if (!info || info.retired) verdict = 'unknown_unit';
+      else if ((sender.kind === 'ticket' && sender.unitId !== unitId) || !(await this.mayOperate(sender.userId, info))) {
+        verdict = 'forbidden';
+      }
+      if (verdict || !info) {
+        counts[verdict ?? 'unknown_unit'] += list.length;
+        continue;
+      }
+      list.sort((a, b) => a.t - b.t);
+      if (!this.filter.hasState(unitId)) {
+        const live = this.positions.latest(unitId);
+        if (live) this.filter.reset(unitId, { t: live.t, lon: live.lon, lat: live.lat, accuracy: live.accuracy });
+      }
+      const duty = { onDuty: info.onDuty, dutySince: info.dutySince };
+      for (const p of list) {
+        const outcome = this.filter.classify(p, duty, now);
+        counts[outcome]++;
+        if (!STORED.has(outcome)) continue;
+        rows.push(p);
+        if (outcome !== 'out_of_order') newest.set(unitId, p);
+      }
+    }
+    try {
+      await this.writer.enqueue(rows);
+    } catch (err) {
+      for (const unitId of byUnit.keys()) this.filter.reset(unitId);
+      throw err;
+    }
+    for (const p of newest.values()) {
+      const info = this.directory.get(p.unitId);
+      if (!info || !info.onDuty) continue;
+      if (this.positions.set({ ...p, callSign: info.callSign, type: info.type, path: info.path })) this.changed.add(p.unitId);
+    }
+    for (const o of OUTCOMES) {
+      if (counts[o] === 0) continue;
+      this.totals[o] += counts[o];
+      this.counter?.inc({ outcome: o }, counts[o]);
+    }
+    return counts;
+  }
+
+  // ---- fan-out -------------------------------------------------------------------------------------
+
+  /** At most one message per tick for all changed units; each unit at most once per tick. */
+  private async publishChanged(): Promise<void> {
+    if (this.changed.size === 0) return;
+    const ids = [...this.changed];
+    this.changed.clear();
+    const now = Date.now();
+    for (const id of ids) this.lastPublished.set(id, now);
+    for (let i = 0; i < ids.length; i += 2000) {
+      const chunk = ids.slice(i, i + 2000);
+      if (this.redisPub) {
+        const positions = chunk
+          .map((id) => this.positions.latest(id))
+          .filter((p) => p !== null)
+          .map((p) => [p.unitId, p.t, p.lon, p.lat, p.accuracy, p.speed, p.heading]);
+        await this.redisPub.publish(REDIS_CHANNEL, JSON.stringify({ from: this.instanceId, positions }));
+      }
+      // Local listeners (live map push) always hear it; on PostgreSQL this is ids only, a few a second.
+      await this.ctx.bus.publish(POSITIONS_CHANGED, { from: this.instanceId, unitIds: chunk });
+    }
+  }
+
+  private onRemotePositions(message: string): void {
+    try {
+      const msg = JSON.parse(message) as { from?: string; positions?: unknown[] };
+      if (msg.from === this.instanceId || !Array.isArray(msg.positions)) return;
+      for (const raw of msg.positions) {
+        if (!Array.isArray(raw) || typeof raw[0] !== 'string') continue;
+        const [unitId, t, lon, lat, accuracy, speed, heading] = raw as [string, number, number, number, number | null, number | null, number | null];
+        const info = this.directory.get(unitId);
+        if (!info) {
+          void this.unit(unitId).catch(() => undefined);
+          continue;
+        }
+        if (!info.onDuty) continue;
+        this.positions.set({ unitId, callSign: info.callSign, type: info.type, path: info.path, t, lon, lat, accuracy, speed, heading });
+      }
+    } catch {
+      // A malformed message on our channel is ignored.
+    }
+  }
+}
+
+/** Roles that may operate a unit of their jurisdiction (duty, terminal ticket, positions, patrol runs). */
+export const DUTY_ROLES = [
+  'admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'volunteer', 'security_guard',
+] as const satisfies readonly Role[];
+
+/** May this actor act for the unit? A member always may; otherwise a duty role covering its home node. */
+export function canOperate(actor: Pick<Actor, 'userId' | 'role' | 'nodePath'>, unit: { path: string }, members: Set<string>): boolean {
+  if (members.has(actor.userId)) return true;
+  return (DUTY_ROLES as readonly string[]).includes(actor.role) && coversPath(actor, unit.path);
+}
+
+const runtimes = new WeakMap<AppContext, UnitsRuntime>();
+
+/** The units runtime of an app (created on first use); dispatch reads `.positions` from it. */
+export function unitsRuntime(ctx: AppContext): UnitsRuntime {
+  let r = runtimes.get(ctx);
+  if (!r) {
+    r = new UnitsRuntime(ctx);
+    runtimes.set(ctx, r);
+  }
+  return r;
+}

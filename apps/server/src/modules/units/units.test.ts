@@ -1,0 +1,363 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestApp, userNameFor, type TestApp } from '../../testing/app.js';
+import { coverage, detectCheckpoints, simplifyTrack } from './analysis.js';
+import { lateStartMinutes, localDayStart } from './patrol-routes.js';
+import { DEFAULT_RULES, IngestFilter, PositionStore, distanceM, type Ping } from './positions.js';
+import { unitsRuntime } from './runtime.js';
+import { partitionName } from './writer.js';
+
+const NOW = Date.UTC(2025, 5, 2, 2, 0, 0); // 2025-06-02 10:00 in China
+const ping = (t: number, lon: number, lat: number): Ping => ({ unitId: 'u1', t, lon, lat, accuracy: null, speed: null, heading: null });
+const ON = { onDuty: true, dutySince: NOW - 3_600_000 };
+
+describe('ingestion rules (pure)', () => {
+  it('accepts in order, flags out-of-order, drops duplicates, future, expired, off-duty and invalid points', () => {
+    const f = new IngestFilter({ ...DEFAULT_RULES });
+    assert.equal(f.classify(ping(NOW - 60_000, 118.5, 37), ON, NOW), 'accepted');
+    assert.equal(f.classify(ping(NOW - 50_000, 118.5005, 37), ON, NOW), 'accepted');
+    assert.equal(f.classify(ping(NOW - 50_000, 118.5005, 37), ON, NOW), 'duplicate', 'same time as the latest');
+    assert.equal(f.classify(ping(NOW - 55_000, 118.5002, 37), ON, NOW), 'out_of_order', 'older than the latest: stored, not live');
+    assert.equal(f.classify(ping(NOW - 55_000, 118.5002, 37), ON, NOW), 'duplicate', 'a resent older point');
+    assert.equal(f.classify(ping(NOW + 121_000, 118.5005, 37), ON, NOW), 'future');
+    assert.equal(f.classify(ping(NOW + 119_000, 118.5006, 37), ON, NOW), 'accepted', 'within 2 minutes of clock skew');
+    assert.equal(f.classify(ping(NOW - 91 * 86_400_000, 118.5, 37), { onDuty: true, dutySince: null }, NOW), 'expired');
+    assert.equal(f.classify(ping(NOW, 118.5, 37), { onDuty: false, dutySince: null }, NOW), 'off_duty');
+    assert.equal(f.classify(ping(NOW - 2 * 3_600_000, 118.5, 37), ON, NOW), 'off_duty', 'before the shift started');
+    assert.equal(f.classify(ping(NOW, 200, 37), ON, NOW), 'invalid');
+    assert.equal(f.classify(ping(Number.NaN, 118, 37), ON, NOW), 'invalid');
+  });
+
+  it('rejects impossible jumps (> 250 km/h) and re-anchors when two points agree', () => {
+    const f = new IngestFilter({ ...DEFAULT_RULES });
+    assert.equal(f.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW), 'accepted');
+    // 0.1° of longitude ≈ 8.9 km in 10 s ≈ 3,200 km/h.
+    assert.equal(f.classify(ping(NOW - 20_000, 118.6, 37), ON, NOW), 'jump');
+    // 240 km/h for 10 s = 667 m (+100 m slack): fine from the anchor.
+    const near = 118.5 + 600 / (111_320 * Math.cos((37 * Math.PI) / 180));
+    assert.equal(f.classify(ping(NOW - 20_000 + 1, near, 37), ON, NOW), 'accepted');
+    const g = new IngestFilter({ ...DEFAULT_RULES });
+    g.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW);
+    assert.equal(g.classify(ping(NOW - 20_000, 118.6, 37), ON, NOW), 'jump');
+    assert.equal(g.classify(ping(NOW - 10_000, 118.6001, 37), ON, NOW), 'reanchored', 'agrees with the rejected point');
+    assert.equal(g.classify(ping(NOW - 5_000, 118.6002, 37), ON, NOW), 'accepted');
+    const slow = new IngestFilter({ ...DEFAULT_RULES, maxSpeedKmh: 50 });
+    slow.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW);
+    assert.equal(slow.classify(ping(NOW - 20_000, 118.5 + 0.003, 37), ON, NOW), 'jump', '267 m in 10 s > 50 km/h + 100 m');
+  });
+});
+
+describe('PositionStore', () => {
+  it('keeps the newest position, flags stale ones and answers the nearest k with a filter', () => {
+    let now = NOW;
+    const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 0, now: () => now });
+    const put = (id: string, lon: number, lat: number, t = now, type = 'patrol_car') =>
+      s.set({ unitId: id, callSign: id, type, path: '/a/', t, lon, lat, accuracy: null, speed: null, heading: null });
+    put('a', 118.50, 37.0);
+    put('b', 118.51, 37.0);
+    put('c', 118.60, 37.0, now - 400_000);
+    put('d', 118.505, 37.0, now, 'foot_patrol');
+    assert.equal(put('a', 118.0, 37.0, now - 1), false, 'an older point does not replace');
+    assert.equal(s.latest('c')!.stale, true);
+    assert.equal(s.latest('a')!.stale, false);
+    assert.deepEqual(s.nearest(118.5, 37.0, 2).map((h) => h.unitId), ['a', 'd']);
+    assert.deepEqual(s.nearest(118.5, 37.0, 2, (u) => u.type === 'patrol_car').map((h) => h.unitId), ['a', 'b']);
+    assert.deepEqual(s.nearest(118.5, 37.0, 5, (u) => !u.stale).map((h) => h.unitId), ['a', 'd', 'b']);
+    put('e', 118.5001, 37.0);
+    assert.equal(s.nearest(118.5001, 37.0, 1)[0]!.unitId, 'e', 'a unit added after the index was built');
+    now += 600_000;
+    assert.equal(s.latest('a')!.stale, true);
+    s.remove('a');
+    assert.equal(s.latest('a'), null);
+  });
+});
+
+describe('track analysis (hand-computed)', () => {
+  const lat = 37;
+  const mPerDegLon = (Math.PI / 180) * 6_371_008.8 * Math.cos((lat * Math.PI) / 180);
+  const east = (m: number) => 118.5 + m / mPerDegLon;
+
+  it('detects checkpoints with radius and dwell, misses and order', () => {
+    const t0 = NOW;
+    // Walk east 0 → 1000 m at 10 m/s, one point per 10 s; stand at 500 m for 60 s.
+    const track = [];
+    for (let x = 0, t = t0; x <= 1000; x += 100, t += 10_000) {
+      track.push({ t, lon: east(x), lat });
+      if (x === 500) for (let k = 1; k <= 6; k++) track.push({ t: t + k * 10_000, lon: east(500), lat });
+      if (x === 500) t += 60_000;
+    }
+    const cps = [
+      { name: 'far end', lon: east(1000), lat, radiusM: 30, dwellS: 0 },
+      { name: 'middle', lon: east(500), lat, radiusM: 30, dwellS: 45 },
+      { name: 'pass-by', lon: east(300), lat, radiusM: 30, dwellS: 30 },
+      { name: 'off route', lon: east(500), lat: lat + 0.01, radiusM: 50, dwellS: 0 },
+    ];
+    const d = detectCheckpoints(track, cps, { ordered: true });
+    assert.deepEqual(d.checkpoints.map((c) => c.reached), [true, true, false, false]);
+    assert.equal(d.checkpoints[1]!.dwellS, 60);
+    assert.equal(d.checkpoints[1]!.reachedAt, new Date(t0 + 50_000).toISOString());
+    assert.deepEqual(d.missed, [2, 3]);
+    assert.deepEqual(d.outOfOrder, [1], 'middle was reached before the far end (checkpoint 0)');
+    assert.ok(Math.abs(d.distanceM - 1000) < 0.5, `distance ${d.distanceM}`);
+  });
+
+  it('computes coverage minutes, distance and distinct hours per area', () => {
+    // Unit 1: 09:50–10:10 local in A (5 points, 5 min apart, 100 m steps) → 20 min, 400 m, hours {9, 10}.
+    // Then a 30-minute gap (not counted), one segment in B at 11:00 of 2 min / 50 m.
+    const base = localDayStart('2025-06-02') + (9 * 60 + 50) * 60_000;
+    const u1 = [0, 1, 2, 3, 4].map((i) => ({ t: base + i * 300_000, lon: east(i * 100), lat }));
+    u1.push({ t: base + 70 * 60_000, lon: 119, lat }, { t: base + 72 * 60_000, lon: 119 + 50 / mPerDegLon, lat });
+    // Unit 2: one 3-minute, 0 m segment in A at 23:59 (hour 23).
+    const b2 = localDayStart('2025-06-02') + (23 * 60 + 59) * 60_000;
+    const u2 = [{ t: b2, lon: east(0), lat }, { t: b2 + 180_000, lon: east(0), lat }];
+    const cov = coverage(
+      [{ unitId: 'u1', points: u1 }, { unitId: 'u2', points: u2 }],
+      (lon) => (lon < 118.9 ? ['A'] : ['B']),
+      { maxGapMs: 5 * 60_000, utcOffsetMinutes: 480 },
+    );
+    const a = cov.get('A')!;
+    assert.equal(a.minutes, 23);
+    assert.ok(Math.abs(a.distanceM - 400) < 0.5);
+    assert.deepEqual([...a.hours].sort((x, y) => x - y), [9, 10, 23]);
+    assert.equal(a.units.size, 2);
+    const b = cov.get('B')!;
+    assert.equal(b.minutes, 2);
+    assert.ok(Math.abs(b.distanceM - 50) < 0.5);
+    assert.deepEqual([...b.hours], [11]);
+  });
+
+  it('simplifies a long track to maxPoints keeping both ends', () => {
+    const pts = Array.from({ length: 10_000 }, (_, i) => ({ t: NOW + i * 1000, lon: east(i), lat: lat + Math.sin(i / 500) * 0.001 }));
+    const s = simplifyTrack(pts, 200);
+    assert.ok(s.points.length <= 200 && s.points.length >= 10, `${s.points.length}`);
+    assert.equal(s.points[0], pts[0]);
+    assert.equal(s.points.at(-1), pts.at(-1));
+    assert.equal(simplifyTrack(pts.slice(0, 50), 200).points.length, 50);
+  });
+
+  it('measures a late start against the schedule', () => {
+    const slot = { weekdays: [1], start: '09:00', end: '11:00' };
+    // 2025-06-02 is a Monday; 10:00 local is 60 minutes late.
+    assert.equal(lateStartMinutes([slot], NOW), 60);
+    assert.equal(lateStartMinutes([{ ...slot, weekdays: [2] }], NOW), null);
+  });
+
+  it('names day partitions by UTC day', () => {
+    assert.equal(partitionName(Date.UTC(2025, 0, 31, 23, 59)), 'unit_position_p20250131');
+    assert.ok(distanceM(118, 37, 118, 38) > 111_000);
+  });
+});
+
+describe('units over HTTP', () => {
+  let t: TestApp;
+  let unitId: string;
+  let memberId: string;
+  const A1 = () => t.fx.nodes.get('370523106001')!.id;
+
+  before(async () => {
+    t = await createTestApp();
+    memberId = t.fx.userIds.get(userNameFor('community_officer', 'self'))!;
+    const res = await t.as('station_leader', 'self', {
+      method: 'POST',
+      url: '/api/units',
+      payload: { callSign: '李鹊1', name: '巡逻车1', type: 'patrol_car', homeNodeId: t.fx.target.id, memberIds: [memberId] },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    unitId = res.json<{ id: string }>().id;
+  });
+  after(async () => t?.close());
+
+  const ticket = async () => {
+    const r = await t.as('community_officer', 'self', { method: 'POST', url: `/api/units/${unitId}/ticket` });
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json<{ ticket: string }>().ticket;
+  };
+  const send = async (tk: string, points: unknown[]) =>
+    t.app.inject({ method: 'POST', url: '/api/units/positions', headers: { authorization: `Ticket ${tk}` }, payload: { points } });
+  const count = async () => Number((await t.ctx.database.query<{ n: number }>('select count(*)::int as n from unit_position where unit_id = $1', [unitId]))[0]!.n);
+
+  it('lists, reads and hides units from a sibling station', async () => {
+    const list = await t.as('dispatcher', 'above', { method: 'GET', url: '/api/units' });
+    assert.equal(list.json<{ items: { id: string; members: unknown[] }[] }>().items.length, 1);
+    const sib = await t.as('dispatcher', 'sibling', { method: 'GET', url: '/api/units' });
+    assert.equal(sib.json<{ items: unknown[] }>().items.length, 0);
+    assert.equal((await t.as('dispatcher', 'sibling', { method: 'GET', url: `/api/units/${unitId}` })).statusCode, 403);
+  });
+
+  it('counts off-duty points, then ingests on duty with every rule counted and committed before the answer', async () => {
+    const tk = await ticket();
+    const now = Date.now();
+    let r = await send(tk, [{ t: now, lon: 118.55, lat: 36.95 }]);
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json<{ counts: { off_duty: number } }>().counts.off_duty, 1);
+    const duty = await t.as('community_officer', 'self', { method: 'POST', url: `/api/units/${unitId}/duty`, payload: { onDuty: true } });
+    assert.equal(duty.statusCode, 200, duty.body);
+    await backdate();
+    const t0 = Date.now();
+    r = await send(tk, [
+      { t: t0 - 2000, lon: 118.55, lat: 36.95, speed: 5 },
+      { t: new Date(t0 - 1000).toISOString(), lon: 118.5501, lat: 36.95 },
+      { t: t0 - 1000, lon: 118.5501, lat: 36.95 },
+      { t: t0 - 500, lon: 118.7, lat: 36.95 },
+      { t: t0 + 10 * 60_000, lon: 118.5502, lat: 36.95 },
+    ]);
+    const body = r.json<{ stored: number; counts: Record<string, number> }>();
+    assert.equal(body.stored, 2);
+    assert.equal(body.counts.duplicate, 1);
+    assert.equal(body.counts.jump, 1);
+    assert.equal(body.counts.future, 1);
+    assert.equal(await count(), 2, 'acknowledged points are in the table');
+    r = await send(tk, [{ t: t0 - 1500, lon: 118.55005, lat: 36.95 }]);
+    assert.equal(r.json<{ counts: Record<string, number> }>().counts.out_of_order, 1);
+    const live = runtime().positions.latest(unitId)!;
+    assert.equal(live.t, t0 - 1000, 'an out-of-order point does not move the live position');
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(metrics.body, /pingan_unit_positions_total\{outcome="jump"\} 1/);
+    // A session of a member works too; someone else's ticket for this unit does not.
+    r = await t.as('community_officer', 'self', { method: 'POST', url: '/api/units/positions', payload: { unitId, points: [{ t: Date.now(), lon: 118.5502, lat: 36.95 }] } });
+    assert.equal(r.json<{ stored: number }>().stored, 1, r.body);
+    r = await t.as('volunteer', 'sibling', { method: 'POST', url: '/api/units/positions', payload: { unitId, points: [{ t: Date.now() + 1, lon: 118.5502, lat: 36.95 }] } });
+    assert.equal(r.json<{ counts: Record<string, number> }>().counts.forbidden, 1);
+    r = await t.app.inject({ method: 'POST', url: '/api/units/positions', headers: { authorization: 'Ticket nonsense' }, payload: { unitId, points: [{ t: 1, lon: 1, lat: 1 }] } });
+    assert.equal(r.statusCode, 401);
+    const liveList = await t.as('dispatcher', 'self', { method: 'GET', url: '/api/units/live' });
+    assert.equal(liveList.json<{ items: { unitId: string; stale: boolean }[] }>().items[0]!.unitId, unitId);
+  });
+
+  const runtime = () => unitsRuntime(t.ctx);
+  /** The shift (and any run) began an hour ago, so points from the last minutes are on duty. */
+  const backdate = async () => {
+    await t.ctx.database.query(`update unit set duty_changed_at = now() - interval '1 hour' where on_duty`);
+    await t.ctx.database.query(`update patrol_run set started_at = now() - interval '1 hour' where ended_at is null`);
+    const ids = await t.ctx.database.query<{ id: string }>('select id from unit');
+    await runtime().refreshUnits(ids.map((r) => r.id));
+  };
+
+  it('replays the track (audited) and converts coordinates', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const r = await t.as('dispatcher', 'above', { method: 'GET', url: `/api/units/${unitId}/track?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&maxPoints=2` });
+    assert.equal(r.statusCode, 200, r.body);
+    const b = r.json<{ total: number; points: { t: string }[] }>();
+    assert.equal(b.total, 4);
+    assert.equal(b.points.length, 2);
+    const audit = await t.ctx.database.query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'unit.track.read'`);
+    assert.equal(audit[0]!.n, 1);
+  });
+
+  it('going off duty stops tracking and closes the shift', async () => {
+    const tk = await ticket();
+    await t.as('community_officer', 'self', { method: 'POST', url: `/api/units/${unitId}/duty`, payload: { onDuty: false } });
+    assert.equal(runtime().positions.latest(unitId), null);
+    const r = await send(tk, [{ t: Date.now(), lon: 118.55, lat: 36.95 }]);
+    assert.equal(r.json<{ counts: Record<string, number> }>().counts.off_duty, 1);
+    const shifts = await t.as('dispatcher', 'self', { method: 'GET', url: `/api/units/${unitId}/shifts` });
+    const items = shifts.json<{ items: { endedAt: string | null; memberIds: string[] }[] }>().items;
+    assert.equal(items.length, 1);
+    assert.ok(items[0]!.endedAt);
+    assert.deepEqual(items[0]!.memberIds, [memberId]);
+  });
+
+  it('creates day partitions on demand and retention drops old ones', async () => {
+    const w = runtime().writer;
+    const day = 86_400_000;
+    const old = Date.now() - 100 * day;
+    await w.ensurePartitions([old, old + day]);
+    await t.ctx.database.query(`insert into unit_position (unit_id, t, lon, lat) values ($1, $2, 118, 37)`, [unitId, new Date(old)]);
+    const before = await w.partitions();
+    assert.ok(before.includes(partitionName(old)) && before.includes(partitionName(Date.now())) && before.includes(partitionName(Date.now() + day)));
+    const dropped = await w.applyRetention();
+    assert.deepEqual(dropped.sort(), [partitionName(old), partitionName(old + day)].sort());
+    assert.ok(!(await w.partitions()).includes(partitionName(old)));
+    assert.equal(Number((await t.ctx.database.query<{ n: number }>('select count(*)::int as n from unit_position where t < $1', [new Date(old + 2 * day)]))[0]!.n), 0);
+  });
+
+  it('service stations are places with staffing and dispatchable units with a fixed position', async () => {
+    const r = await t.as('station_leader', 'self', {
+      method: 'POST',
+      url: '/api/units',
+      payload: {
+        callSign: '服务站1', name: '李鹊街面警务站', type: 'service_station', homeNodeId: t.fx.target.id,
+        station: { address: '李鹊镇中心路', lon: 118.55, lat: 36.95, functions: ['reception', 'first_aid'], staffing: [{ from: '00:00', to: '24:00', staff: 2 }] },
+      },
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const st = r.json<{ id: string; station: { staffNow: number } }>();
+    assert.equal(st.station.staffNow, 2);
+    const bad = await t.as('station_leader', 'self', { method: 'POST', url: '/api/units', payload: { callSign: 'x', name: 'x', type: 'service_station', homeNodeId: t.fx.target.id } });
+    assert.equal(bad.statusCode, 422);
+    await t.as('station_leader', 'self', { method: 'POST', url: `/api/units/${st.id}/duty`, payload: { onDuty: true } });
+    const near = runtime().positions.nearest(118.551, 36.95, 1);
+    assert.equal(near[0]?.unitId, st.id);
+  });
+
+  it('reach: share of a grid within 1/3/5 minutes of a point (hand-computed circle areas)', async () => {
+    // Grid A1 is the box 118.5–118.6 × 36.9–37.0; a point at its centre, 30 km/h → r = 0.5, 1.5, 2.5 km.
+    const r = await t.as('dispatcher', 'self', {
+      method: 'POST',
+      url: '/api/units/reach',
+      payload: { nodeId: t.fx.target.id, points: [{ lon: 118.55, lat: 36.95 }], speedKmh: 30 },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const b = r.json<{ grids: { id: string; areaKm2: number; shares: Record<string, number> }[]; radiiM: Record<string, number> }>();
+    assert.deepEqual(b.radiiM, { 1: 500, 3: 1500, 5: 2500 });
+    const g = b.grids.find((x) => x.id === A1())!;
+    // Box area on the ellipsoid: 0.1° lon × cos(36.95°) × 111.32 km × 0.1° lat × 110.99 km ≈ 98.8 km².
+    assert.ok(Math.abs(g.areaKm2 - 98.8) < 0.5, `area ${g.areaKm2}`);
+    for (const [m, rKm] of [['1', 0.5], ['3', 1.5], ['5', 2.5]] as const) {
+      const expected = (Math.PI * rKm * rKm) / g.areaKm2;
+      assert.ok(Math.abs(g.shares[m]! - expected) / expected < 0.02, `${m} min: ${g.shares[m]} vs ${expected}`);
+    }
+  });
+
+  it('patrol: zone, plan, run with checkpoints detected from ingested positions, coverage per grid', async () => {
+    const zone = await t.as('station_leader', 'self', {
+      method: 'POST',
+      url: '/api/patrol/zones',
+      payload: { name: '李鹊北区', nodeId: t.fx.target.id, geometry: { type: 'Polygon', coordinates: [[[118.5, 36.9], [118.6, 36.9], [118.6, 37], [118.5, 37], [118.5, 36.9]]] } },
+    });
+    assert.equal(zone.statusCode, 201, zone.body);
+    const badZone = await t.as('station_leader', 'self', {
+      method: 'POST',
+      url: '/api/patrol/zones',
+      payload: { name: 'bow', nodeId: t.fx.target.id, geometry: { type: 'Polygon', coordinates: [[[118.5, 36.9], [118.6, 37], [118.6, 36.9], [118.5, 37], [118.5, 36.9]]] } },
+    });
+    assert.equal(badZone.statusCode, 422);
+    const plan = await t.as('station_leader', 'self', {
+      method: 'POST',
+      url: '/api/patrol/plans',
+      payload: {
+        name: '早巡', nodeId: t.fx.target.id, zoneId: zone.json<{ id: string }>().id, unitId,
+        checkpoints: [{ name: '学校', lon: 118.552, lat: 36.95, radiusM: 50, dwellS: 10 }, { name: '市场', lon: 118.56, lat: 36.95, radiusM: 50, dwellS: 0 }],
+        schedule: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' }],
+      },
+    });
+    assert.equal(plan.statusCode, 201, plan.body);
+    await t.as('community_officer', 'self', { method: 'POST', url: `/api/units/${unitId}/duty`, payload: { onDuty: true } });
+    const run = await t.as('community_officer', 'self', { method: 'POST', url: '/api/patrol/runs', payload: { planId: plan.json<{ id: string }>().id } });
+    assert.equal(run.statusCode, 201, run.body);
+    const runId = run.json<{ id: string }>().id;
+    await backdate();
+    const tk = await ticket();
+    const t0 = Date.now() + 1000;
+    const pts = [0, 5, 10, 15].map((s) => ({ t: t0 + s * 1000, lon: 118.552, lat: 36.95 }));
+    const r = await send(tk, pts);
+    assert.equal(r.json<{ stored: number }>().stored, 4, r.body);
+    const got = await t.as('dispatcher', 'self', { method: 'GET', url: `/api/patrol/runs/${runId}` });
+    const d = got.json<{ detection: { reached: number; missed: number[]; checkpoints: { dwellS: number }[] } }>().detection;
+    assert.equal(d.reached, 1);
+    assert.deepEqual(d.missed, [1]);
+    assert.equal(d.checkpoints[0]!.dwellS, 15);
+    const ended = await t.as('community_officer', 'self', { method: 'POST', url: `/api/patrol/runs/${runId}/end` });
+    assert.ok(ended.json<{ endedAt: string | null }>().endedAt);
+
+    const date = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const cov = await t.as('dispatcher', 'self', { method: 'GET', url: `/api/patrol/coverage?nodeId=${t.fx.target.id}&date=${date}` });
+    assert.equal(cov.statusCode, 200, cov.body);
+    const items = cov.json<{ items: { id: string; minutes: number }[] }>().items;
+    const a1 = items.find((i) => i.id === A1())!;
+    assert.ok(a1.minutes > 0.2, `A1 minutes ${a1.minutes}`);
+    const byZone = await t.as('dispatcher', 'self', { method: 'GET', url: `/api/patrol/coverage?nodeId=${t.fx.target.id}&date=${date}&by=zone` });
+    assert.ok(byZone.json<{ items: { minutes: number }[] }>().items[0]!.minutes > 0.2);
+  });
+});
