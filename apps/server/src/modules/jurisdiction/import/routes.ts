@@ -22,7 +22,7 @@ const Finding = z.object({
   message: z.string(),
   fixable: z.boolean(),
 });
-const Report = z.object({
+export const Report = z.object({
   parent: z.object({ id: z.string().uuid(), code: z.string(), name: z.string(), level: z.string() }),
   fileName: z.string(),
   format: z.enum(['geojson', 'shapefile']),

@@ -181,6 +181,9 @@ export function createImportService(
           }
           await writeVersions(tx, batch.map((b) => b.id), 'import', actor?.userId ?? null, at);
           j.progress = { done: Math.min(features.length, i + batch.length), total: features.length, phase: 'nodes' };
+          // Let the event loop breathe: the embedded engine answers from WASM without yielding, and
+          // progress polls and the cancel request must get a turn between batches.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         if (j.cancelRequested) throw new Cancelled();
         j.progress = { ...j.progress, phase: 'finishing' };
@@ -205,10 +208,13 @@ export function createImportService(
         await tx.execute(sql`update grid_import set status = 'committed', finished_at = ${now()},
             report = report || jsonb_build_object('created', ${ids.length}::int) where id = ${j.id}`);
       });
+      // Announce before answering "committed", so a caller that then waits for its lookup index sees the nodes.
+      for (let i = 0; i < ids.length; i += IDS_PER_EVENT) {
+        await bus.publish(TREE_CHANGED, { nodeIds: ids.slice(i, i + IDS_PER_EVENT) }).catch(() => undefined);
+      }
       j.status = 'committed';
       j.created = ids.length;
       j.progress = { done: ids.length, total: ids.length, phase: 'done' };
-      for (let i = 0; i < ids.length; i += IDS_PER_EVENT) await bus.publish(TREE_CHANGED, { nodeIds: ids.slice(i, i + IDS_PER_EVENT) });
     } catch (err) {
       const cancelled = err instanceof Cancelled;
       j.status = cancelled ? 'cancelled' : 'failed';

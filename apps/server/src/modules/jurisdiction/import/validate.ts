@@ -42,6 +42,11 @@ async function rows<T>(exec: Executor, query: SQL): Promise<T[]> {
   return (Array.isArray(res) ? res : (res as { rows: T[] }).rows) as T[];
 }
 
+/** The database's own message, not the driver's "Failed query: …" wrapper. */
+const causeMessage = (err: unknown): string => {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause.message : (err as Error).message;
+};
 const m2 = (n: number) => (n >= 10_000 ? `${(n / 1_000_000).toFixed(n >= 1_000_000 ? 2 : 3)} km²` : `${Math.round(n * 10) / 10} m²`);
 const pct = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
 const label = (code: string | null, index: number) => (code ? `feature ${index + 1} (${code})` : `feature ${index + 1}`);
@@ -274,8 +279,8 @@ export async function validateImport(
           made_valid boolean, snapped boolean, a_valid float8, a_clip float8, a_exist float8, a_file float8, parts_before int, parts_after int) on commit drop`);
       const insert = async (batch: typeof withGeometry) =>
         tx.execute(sql`insert into imp (i, code, raw, geom)
-          select r.i, r.code, g, g from jsonb_to_recordset(${JSON.stringify(batch.map((f) => ({ i: f.index, code: f.code, g: JSON.stringify(f.geometry) })))}::jsonb)
-            as r(i int, code text, g text), lateral (select ST_SetSRID(ST_GeomFromGeoJSON(r.g), 4326) as g) x`);
+          select r.i, r.code, x.geom, x.geom from jsonb_to_recordset(${JSON.stringify(batch.map((f) => ({ i: f.index, code: f.code, g: JSON.stringify(f.geometry) })))}::jsonb)
+            as r(i int, code text, g text), lateral (select ST_SetSRID(ST_GeomFromGeoJSON(r.g), 4326) as geom) x`);
       for (let i = 0; i < withGeometry.length; i += 500) {
         const batch = withGeometry.slice(i, i + 500);
         try {
@@ -290,7 +295,7 @@ export async function validateImport(
                 await insert([f]);
               });
             } catch (err) {
-              add(f.index, f.code, 'error', 'unreadable_geometry', `${label(f.code, f.index)}: PostGIS cannot read the geometry (${(err as Error).message.slice(0, 100)}).`);
+              add(f.index, f.code, 'error', 'unreadable_geometry', `${label(f.code, f.index)}: PostGIS cannot read the geometry (${causeMessage(err).slice(0, 160)}).`);
             }
           }
         }
