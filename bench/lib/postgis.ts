@@ -9,8 +9,12 @@ export interface ScratchDb {
   query<T extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Same as query, but as a named prepared statement where the engine supports it. */
   prepared<T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<T[]>;
+  /** Another connection to the same database (PGlite: the same single connection). */
+  connect(): Promise<ScratchConn>;
   close(): Promise<void>;
 }
+
+export type ScratchConn = Pick<ScratchDb, 'query' | 'prepared'> & { end(): Promise<void> };
 
 function adminUrl(): string {
   return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,17 +35,31 @@ async function tryServer(dbName: string): Promise<ScratchDb | null> {
   }
   const url = new URL(adminUrl());
   url.pathname = `/${dbName}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  await client.query('CREATE EXTENSION IF NOT EXISTS postgis');
+  const open = async (): Promise<ScratchConn> => {
+    const c = new pg.Client({ connectionString: url.toString() });
+    await c.connect();
+    return {
+      query: async <T extends Record<string, unknown>>(sql: string, params?: unknown[]) => (await c.query<T>(sql, params)).rows,
+      prepared: async <T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]) =>
+        (await c.query<T>({ name, text: sql, values: params })).rows,
+      end: () => c.end(),
+    };
+  };
+  const main = await open();
+  const extra: ScratchConn[] = [];
+  await main.query('CREATE EXTENSION IF NOT EXISTS postgis');
   return {
     kind: 'postgres',
-    query: async <T extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
-      (await client.query<T>(sql, params)).rows,
-    prepared: async <T extends Record<string, unknown>>(name: string, sql: string, params: unknown[]) =>
-      (await client.query<T>({ name, text: sql, values: params })).rows,
+    query: main.query,
+    prepared: main.prepared,
+    connect: async () => {
+      const c = await open();
+      extra.push(c);
+      return c;
+    },
     close: async () => {
-      await client.end();
+      for (const c of extra.splice(0)) await c.end().catch(() => undefined);
+      await main.end();
       const a = new pg.Client({ connectionString: adminUrl() });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
@@ -57,7 +75,12 @@ async function pglite(): Promise<ScratchDb> {
   await db.exec('CREATE EXTENSION IF NOT EXISTS postgis');
   const query = async <T extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
     (await db.query<T>(sql, params)).rows;
-  return { kind: 'pglite', query, prepared: (_n, sql, params) => query(sql, params), close: () => db.close() };
+  const prepared = <T extends Record<string, unknown>>(_n: string, sql: string, params: unknown[]) => query<T>(sql, params);
+  return {
+    kind: 'pglite', query, prepared,
+    connect: async () => ({ query, prepared, end: async () => undefined }),
+    close: () => db.close(),
+  };
 }
 
 export async function openScratchPostgis(dbName: string): Promise<ScratchDb> {

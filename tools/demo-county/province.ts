@@ -103,11 +103,14 @@ export function buildCountyCells(county: CountyShape, step: number, seed: number
       }
     }
     const inside = ringTester(ring);
+    // partition.ts clips Voronoi cells to the ring's bbox enlarged by 5% + 0.001°; sites must lie inside it
+    const m = Math.max(maxX - minX, maxY - minY) * 0.05 + 0.001 - 1e-9;
     const pts: Pt[] = [];
     for (let i = i0; i <= i1; i++) {
       for (let j = j0; j <= j1; j++) {
         const x = X0 + (i + 0.1 + 0.8 * hash01(i, j, seed, 0)) * step;
         const y = Y0 + (j + 0.1 + 0.8 * hash01(i, j, seed, 1)) * step;
+        if (x <= minX - m || x >= maxX + m || y <= minY - m || y >= maxY + m) continue;
         if (near[(j - j0) * W + (i - i0)] || inside(x, y)) pts.push([x, y]);
       }
     }
