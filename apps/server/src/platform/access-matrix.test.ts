@@ -115,6 +115,47 @@ async function personAtA1(t: TestApp, withPhoto = false): Promise<string> {
   return p!.id;
 }
 
+
+// ---- units module: fixtures made per call ----
+const UNIT_READERS: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'inspector'];
+const UNIT_DUTY: Role[] = ['admin', 'dispatcher', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'volunteer', 'security_guard'];
+/** A unit at station A (on duty since an hour ago when asked), with the subject officer as member. */
+async function myUnitAtA(t: TestApp, n: number, onDuty = false): Promise<string> {
+  const [u] = await t.ctx.database.query<{ id: string }>(
+    `insert into unit (call_sign, name, type, home_node_id, path, on_duty, duty_changed_at)
+     values ($1, $1, 'patrol_car', $2, $3, $4, now() - interval '1 hour') returning id`,
+    [`m-${n}`, t.fx.target.id, t.fx.target.path, onDuty],
+  );
+  await t.ctx.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [u!.id, t.fx.subjectUserId]);
+  return u!.id;
+}
+const zoneBox = box(118.52, 36.92, 0.01);
+async function zoneAtA(t: TestApp): Promise<string> {
+  const [z] = await t.ctx.database.query<{ id: string }>(
+    `insert into patrol_zone (name, node_id, path, geom) values ('z', $1, $2, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($3), 4326))) returning id`,
+    [t.fx.target.id, t.fx.target.path, JSON.stringify(zoneBox)],
+  );
+  return z!.id;
+}
+async function planAtA(t: TestApp, unitId: string | null = null): Promise<string> {
+  const [p] = await t.ctx.database.query<{ id: string }>(
+    `insert into patrol_plan (name, node_id, path, unit_id, checkpoints) values ('p', $1, $2, $3, $4) returning id`,
+    [t.fx.target.id, t.fx.target.path, unitId, JSON.stringify([{ name: 'c', lon: 118.55, lat: 36.95, radiusM: 50, dwellS: 0 }])],
+  );
+  return p!.id;
+}
+async function runAtA(t: TestApp, n: number): Promise<string> {
+  const unitId = await myUnitAtA(t, n, true);
+  const planId = await planAtA(t, unitId);
+  const [r] = await t.ctx.database.query<{ id: string }>(
+    `insert into patrol_run (plan_id, unit_id, path, started_at) values ($1, $2, $3, now() - interval '10 minutes') returning id`,
+    [planId, unitId, t.fx.target.path],
+  );
+  return r!.id;
+}
+const hourAgo = () => encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+const inAnHour = () => encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString());
+
 /** A one-grid GeoJSON file under A, placed so that no two overlap (north of the other entries' grids). */
 function importFile(n: number): string {
   const x = 118.61 + (n % 150) * 0.0009;
@@ -475,6 +516,94 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     allowed: 'public',
     scoped: false,
     request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/public/people/${await personAtA1(t, true)}/photo` }),
+  },
+  // ---- units, positions, patrols ----
+  'GET /api/units': { allowed: UNIT_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/units?nodeId=${fx.target.id}` }) },
+  'POST /api/units': {
+    allowed: MANAGERS,
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({ method: 'POST', url: '/api/units', payload: { callSign: `c${n}`, name: `车${n}`, type: 'patrol_car', homeNodeId: fx.target.id } }),
+  },
+  'GET /api/units/live': { allowed: UNIT_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/units/live?nodeId=${fx.target.id}` }) },
+  'POST /api/units/positions': {
+    // Authenticated by the terminal ticket in the handler, not by the access hook.
+    allowed: 'public',
+    scoped: false,
+    request: async (_fx, n, t) => {
+      const unitId = await myUnitAtA(t, n, true);
+      const actor = await t.auth.actorForUser(t.fx.subjectUserId, null, null);
+      const { ticket } = await t.auth.issueTicket(actor!, 'terminal', unitId);
+      return { method: 'POST', url: '/api/units/positions', headers: { authorization: `Ticket ${ticket}` }, payload: { points: [{ t: Date.now(), lon: 118.55, lat: 36.95 }] } };
+    },
+  },
+  'POST /api/units/reach': {
+    allowed: UNIT_READERS,
+    scoped: true,
+    request: (fx) => ({ method: 'POST', url: '/api/units/reach', payload: { nodeId: fx.target.id, points: [{ lon: 118.55, lat: 36.95 }] } }),
+  },
+  'GET /api/units/:id': { allowed: UNIT_READERS, scoped: true, request: async (_fx, n, t) => ({ method: 'GET', url: `/api/units/${await myUnitAtA(t, n)}` }) },
+  'PATCH /api/units/:id': {
+    allowed: MANAGERS,
+    scoped: true,
+    request: async (_fx, n, t) => ({ method: 'PATCH', url: `/api/units/${await myUnitAtA(t, n)}`, payload: { name: `改名${n}` } }),
+  },
+  'DELETE /api/units/:id': { allowed: MANAGERS, scoped: true, ok: 204, request: async (_fx, n, t) => ({ method: 'DELETE', url: `/api/units/${await myUnitAtA(t, n)}` }) },
+  'POST /api/units/:id/duty': {
+    allowed: UNIT_DUTY,
+    scoped: true,
+    request: async (_fx, n, t) => ({ method: 'POST', url: `/api/units/${await myUnitAtA(t, n)}/duty`, payload: { onDuty: true } }),
+  },
+  'GET /api/units/:id/shifts': { allowed: UNIT_READERS, scoped: true, request: async (_fx, n, t) => ({ method: 'GET', url: `/api/units/${await myUnitAtA(t, n)}/shifts` }) },
+  'POST /api/units/:id/ticket': { allowed: UNIT_DUTY, scoped: true, request: async (_fx, n, t) => ({ method: 'POST', url: `/api/units/${await myUnitAtA(t, n)}/ticket` }) },
+  'GET /api/units/:id/track': {
+    allowed: UNIT_READERS,
+    scoped: true,
+    request: async (_fx, n, t) => ({ method: 'GET', url: `/api/units/${await myUnitAtA(t, n)}/track?from=${hourAgo()}&to=${inAnHour()}` }),
+  },
+  'GET /api/patrol/zones': { allowed: UNIT_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/patrol/zones?nodeId=${fx.target.id}` }) },
+  'POST /api/patrol/zones': {
+    allowed: MANAGERS,
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({ method: 'POST', url: '/api/patrol/zones', payload: { name: `区${n}`, nodeId: fx.target.id, geometry: zoneBox } }),
+  },
+  'PATCH /api/patrol/zones/:id': {
+    allowed: MANAGERS,
+    scoped: true,
+    request: async (_fx, n, t) => ({ method: 'PATCH', url: `/api/patrol/zones/${await zoneAtA(t)}`, payload: { name: `区${n}` } }),
+  },
+  'DELETE /api/patrol/zones/:id': { allowed: MANAGERS, scoped: true, ok: 204, request: async (_fx, _n, t) => ({ method: 'DELETE', url: `/api/patrol/zones/${await zoneAtA(t)}` }) },
+  'GET /api/patrol/plans': { allowed: UNIT_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/patrol/plans?nodeId=${fx.target.id}` }) },
+  'POST /api/patrol/plans': {
+    allowed: MANAGERS,
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({
+      method: 'POST',
+      url: '/api/patrol/plans',
+      payload: { name: `计划${n}`, nodeId: fx.target.id, checkpoints: [{ name: 'c', lon: 118.55, lat: 36.95, radiusM: 50, dwellS: 0 }] },
+    }),
+  },
+  'GET /api/patrol/plans/:id': { allowed: UNIT_READERS, scoped: true, request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/patrol/plans/${await planAtA(t)}` }) },
+  'PATCH /api/patrol/plans/:id': {
+    allowed: MANAGERS,
+    scoped: true,
+    request: async (_fx, n, t) => ({ method: 'PATCH', url: `/api/patrol/plans/${await planAtA(t)}`, payload: { name: `计划${n}` } }),
+  },
+  'POST /api/patrol/runs': {
+    allowed: UNIT_DUTY,
+    scoped: true,
+    ok: 201,
+    request: async (_fx, n, t) => ({ method: 'POST', url: '/api/patrol/runs', payload: { planId: await planAtA(t, await myUnitAtA(t, n, true)) } }),
+  },
+  'GET /api/patrol/runs': { allowed: UNIT_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/patrol/runs?nodeId=${fx.target.id}` }) },
+  'GET /api/patrol/runs/:id': { allowed: UNIT_READERS, scoped: true, request: async (_fx, n, t) => ({ method: 'GET', url: `/api/patrol/runs/${await runAtA(t, n)}` }) },
+  'POST /api/patrol/runs/:id/end': { allowed: UNIT_DUTY, scoped: true, request: async (_fx, n, t) => ({ method: 'POST', url: `/api/patrol/runs/${await runAtA(t, n)}/end` }) },
+  'GET /api/patrol/coverage': {
+    allowed: UNIT_READERS,
+    scoped: true,
+    request: (fx) => ({ method: 'GET', url: `/api/patrol/coverage?nodeId=${fx.target.id}&date=${new Date().toISOString().slice(0, 10)}` }),
   },
 };
 
