@@ -293,6 +293,12 @@ export class UnitsRuntime {
       if (!list) byUnit.set(p.unitId, (list = []));
       list.push(p);
     }
+    // One query for every unit this instance has not seen yet (a cold start meets thousands).
+    const unknown = [...byUnit.keys()].filter((id) => !this.directory.has(id) && /^[0-9a-f-]{36}$/i.test(id));
+    if (unknown.length) {
+      for (const r of await this.loadUnits(unknown)) this.remember(r);
+      for (const id of unknown) if (!this.directory.has(id)) this.directory.set(id, null);
+    }
     const rows: Ping[] = [];
     const newest = new Map<string, Ping>();
     for (const [unitId, list] of byUnit) {
