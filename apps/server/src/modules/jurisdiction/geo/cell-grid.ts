@@ -181,8 +181,11 @@ export interface CellGridOptions {
 
 /** Growable Int32 buffer. */
 class IntBuf {
-  data = new Int32Array(1 << 16);
+  data: Int32Array;
   length = 0;
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(1024, capacity));
+  }
   reserve(n: number): number {
     if (this.length + n > this.data.length) {
       let size = this.data.length * 2;
@@ -243,68 +246,16 @@ export function buildCellGrid(
   const polyRings = p.polyRings;
 
   // ---- 1. rasterise every edge: CSR of (cell → polygons whose edges touch it) ---------------------
-  const lastMark = new Int32Array(G).fill(-1);
-  const off = new Uint32Array(G + 1);
-  let touch = new Int32Array(0);
-  const raster = (fill: boolean) => {
-    for (let i = 0; i < n; i++) {
-      const r1 = polyRings[i + 1];
-      let r = polyRings[i];
-      let start = r === 0 ? 0 : ringEnds[r - 1];
-      for (; r < r1; r++) {
-        const end = ringEnds[r];
-        let jx = coords[end - 2];
-        let jy = coords[end - 1];
-        for (let k = start; k < end; k += 2) {
-          const ix = coords[k];
-          const iy = coords[k + 1];
-          // segment j → i
-          const sx0 = ix < jx ? ix : jx, sx1 = ix < jx ? jx : ix;
-          const sy0 = iy < jy ? iy : jy, sy1 = iy < jy ? jy : iy;
-          let c0 = Math.floor((sx0 - margin - x0) / cw);
-          let c1 = Math.floor((sx1 + margin - x0) / cw);
-          if (c0 < 0) c0 = 0;
-          if (c1 >= nx) c1 = nx - 1;
-          const dx = ix - jx, dy = iy - jy;
-          for (let c = c0; c <= c1; c++) {
-            let ylo: number, yhi: number;
-            if (dx === 0 || c0 === c1) {
-              ylo = sy0;
-              yhi = sy1;
-            } else {
-              const lo = Math.max(x0 + c * cw - margin, sx0);
-              const hi = Math.min(x0 + (c + 1) * cw + margin, sx1);
-              const ya = jy + ((lo - jx) * dy) / dx;
-              const yb = jy + ((hi - jx) * dy) / dx;
-              ylo = ya < yb ? ya : yb;
-              yhi = ya < yb ? yb : ya;
-              if (ylo < sy0) ylo = sy0;
-              if (yhi > sy1) yhi = sy1;
-            }
-            let q0 = Math.floor((ylo - margin - y0) / ch);
-            let q1 = Math.floor((yhi + margin - y0) / ch);
-            if (q0 < 0) q0 = 0;
-            if (q1 >= ny) q1 = ny - 1;
-            for (let q = q0; q <= q1; q++) {
-              const cell = q * nx + c;
-              if (lastMark[cell] === i) continue;
-              lastMark[cell] = i;
-              if (fill) touch[off[cell]++] = i;
-              else off[cell + 1]++;
-            }
-          }
-          jx = ix;
-          jy = iy;
-        }
-        start = end;
-      }
-    }
-  };
-  raster(false);
+  // few large allocations: each one can trigger a full GC of the (possibly large) JS heap
+  const temp = new ArrayBuffer(4 * (2 * G + 1));
+  const lastMark = new Int32Array(temp, 0, G).fill(-1);
+  const off = new Uint32Array(temp, 4 * G, G + 1);
+  const frame: Frame = { x0, y0, cw, ch, nx, ny, margin };
+  rasterEdges(p, frame, lastMark, off, null);
   for (let c = 0; c < G; c++) off[c + 1] += off[c];
-  touch = new Int32Array(off[G]);
+  const touch = new Int32Array(off[G]);
   lastMark.fill(-1);
-  raster(true);
+  rasterEdges(p, frame, lastMark, off, touch);
   // off[c] now holds the end of cell c; shift back to starts
   for (let c = G; c > 0; c--) off[c] = off[c - 1];
   off[0] = 0;
@@ -315,7 +266,7 @@ export function buildCellGrid(
   };
 
   // ---- 2. scan-convert every polygon at cell centres: best polygon covering each whole cell -------
-  const cover = new Int32Array(G).fill(-1);
+  const cover = lastMark.fill(-1); // reused; becomes the encoded cells in step 3
   let xs = new Float64Array(64);
   for (let i = 0; i < n; i++) {
     const by0 = bbox[4 * i + 1], by1 = bbox[4 * i + 3];
@@ -368,10 +319,11 @@ export function buildCellGrid(
 
   // ---- 3. encode ------------------------------------------------------------------------------------
   const maxList = options.maxList ?? 8;
-  const cells = sharedArray(Int32Array, G);
-  const nodes = new IntBuf();
+  const cells = cover; // written in place: cell c is read before it is written
+  let touchedCells = 0;
+  for (let c = 0; c < G; c++) if (off[c] !== off[c + 1]) touchedCells++;
+  const nodes = new IntBuf(2 * touchedCells + touch.length + 1024);
   const cand: number[] = [];
-  const byPriority = (a: number, b: number) => (a === b ? 0 : better(a, b) ? -1 : 1);
   for (let cell = 0; cell < G; cell++) {
     const cov = cover[cell];
     const s = off[cell], e = off[cell + 1];
@@ -382,13 +334,20 @@ export function buildCellGrid(
     cand.length = 0;
     for (let k = s; k < e; k++) {
       const c = touch[k];
-      if (cov === -1 || better(c, cov)) cand.push(c);
+      if (cov !== -1 && !better(c, cov)) continue;
+      // insertion sort, best first (lists are short)
+      let j = cand.length;
+      cand.push(c);
+      while (j > 0 && better(c, cand[j - 1])) {
+        cand[j] = cand[j - 1];
+        j--;
+      }
+      cand[j] = c;
     }
     if (cand.length === 0) {
       cells[cell] = cov;
       continue;
     }
-    cand.sort(byPriority);
     const cx = cell % nx, cy = (cell - cx) / nx;
     cells[cell] = encode(x0 + cx * cw, y0 + cy * ch, cw, ch, cand, cov, 0);
   }
@@ -423,9 +382,12 @@ export function buildCellGrid(
     return -at - 2;
   }
 
-  const packedNodes = sharedArray(Int32Array, nodes.length);
-  packedNodes.set(nodes.data.subarray(0, nodes.length));
-  return { x0, y0, x1, y1, nx, ny, cw, ch, cells, nodes: packedNodes };
+  const shared = new SharedArrayBuffer(4 * (G + nodes.length));
+  const sharedCells = new Int32Array(shared, 0, G);
+  sharedCells.set(cells);
+  const sharedNodes = new Int32Array(shared, 4 * G, nodes.length);
+  sharedNodes.set(nodes.data.subarray(0, nodes.length));
+  return { x0, y0, x1, y1, nx, ny, cw, ch, cells: sharedCells, nodes: sharedNodes };
 }
 
 /** Whether any edge of polygon i meets the closed rectangle [ax, bx] × [ay, by]. */
@@ -467,4 +429,74 @@ function segmentMeetsRect(x0: number, y0: number, x1: number, y1: number, ax: nu
     return true;
   };
   return clip(-dx, x0 - ax) && clip(dx, bx - x0) && clip(-dy, y0 - ay) && clip(dy, by - y0);
+}
+
+interface Frame {
+  x0: number;
+  y0: number;
+  cw: number;
+  ch: number;
+  nx: number;
+  ny: number;
+  margin: number;
+}
+
+/**
+ * Visit the cells (enlarged by margin) met by every edge of every polygon, once per polygon and cell:
+ * counting into off[cell + 1] when touch is null, else writing touch[off[cell]++] = polygon.
+ */
+function rasterEdges(p: PackedPolygons, f: Frame, lastMark: Int32Array, off: Uint32Array, touch: Int32Array | null): void {
+  const { x0, y0, cw, ch, nx, ny, margin } = f;
+  const coords = p.coords;
+  const ringEnds = p.ringEnds;
+  const polyRings = p.polyRings;
+  const n = p.count;
+  for (let i = 0; i < n; i++) {
+    const r1 = polyRings[i + 1];
+    let r = polyRings[i];
+    let start = r === 0 ? 0 : ringEnds[r - 1];
+    for (; r < r1; r++) {
+      const end = ringEnds[r];
+      let jx = coords[end - 2];
+      let jy = coords[end - 1];
+      for (let k = start; k < end; k += 2) {
+        const ix = coords[k];
+        const iy = coords[k + 1];
+        const sx0 = ix < jx ? ix : jx, sx1 = ix < jx ? jx : ix;
+        const sy0 = iy < jy ? iy : jy, sy1 = iy < jy ? jy : iy;
+        let c0 = Math.floor((sx0 - margin - x0) / cw);
+        let c1 = Math.floor((sx1 + margin - x0) / cw);
+        if (c0 < 0) c0 = 0;
+        if (c1 >= nx) c1 = nx - 1;
+        const dx = ix - jx, dy = iy - jy;
+        for (let c = c0; c <= c1; c++) {
+          let ylo = sy0, yhi = sy1;
+          if (dx !== 0 && c0 !== c1) {
+            const lo = Math.max(x0 + c * cw - margin, sx0);
+            const hi = Math.min(x0 + (c + 1) * cw + margin, sx1);
+            const ya = jy + ((lo - jx) * dy) / dx;
+            const yb = jy + ((hi - jx) * dy) / dx;
+            ylo = ya < yb ? ya : yb;
+            yhi = ya < yb ? yb : ya;
+            if (ylo < sy0) ylo = sy0;
+            if (yhi > sy1) yhi = sy1;
+          }
+          let q0 = Math.floor((ylo - margin - y0) / ch);
+          let q1 = Math.floor((yhi + margin - y0) / ch);
+          if (q0 < 0) q0 = 0;
+          if (q1 >= ny) q1 = ny - 1;
+          for (let q = q0; q <= q1; q++) {
+            const cell = q * nx + c;
+            if (lastMark[cell] === i) continue;
+            lastMark[cell] = i;
+            if (touch !== null) touch[off[cell]++] = i;
+            else off[cell + 1]++;
+          }
+        }
+        jx = ix;
+        jy = iy;
+      }
+      start = end;
+    }
+  }
 }

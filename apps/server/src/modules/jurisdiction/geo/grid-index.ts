@@ -41,14 +41,11 @@ export interface GridHit {
   parentId: string | null;
 }
 
-/** Source of one polygon while packing: fresh GeoJSON, or a slot of the previous packed arrays. */
-type Source = { poly: GridPolygon } | { old: number };
-
-function geoRings(p: GridPolygon): number[][][] {
-  const polys = p.geometry.type === 'Polygon' ? [p.geometry.coordinates] : p.geometry.coordinates;
-  const out: number[][][] = [];
-  for (const poly of polys) for (const ring of poly) out.push(ring);
-  return out;
+/** Calls visit(ring) for every ring of a (Multi)Polygon, without allocating. */
+function forEachRing(p: GridPolygon, visit: (ring: number[][]) => void): void {
+  const g = p.geometry;
+  if (g.type === 'Polygon') for (const ring of g.coordinates) visit(ring);
+  else for (const poly of g.coordinates) for (const ring of poly) visit(ring);
 }
 
 /** Ring length without the closing vertex, or 0 when the ring is degenerate (< 3 vertices). */
@@ -56,6 +53,13 @@ function openLength(ring: number[][]): number {
   let len = ring.length;
   if (len > 1 && ring[0][0] === ring[len - 1][0] && ring[0][1] === ring[len - 1][1]) len--;
   return len < 3 ? 0 : len;
+}
+
+/** Keep the last polygon of each id (in the position of its first occurrence). */
+function lastOfEachId(polys: GridPolygon[]): GridPolygon[] {
+  const latest = new Map<string, GridPolygon>();
+  for (const p of polys) latest.set(p.id, p);
+  return [...latest.values()];
 }
 
 /** Even-odd test on a single polygon's own arrays (kept for callers of the old API). */
@@ -91,14 +95,14 @@ export class GridIndex {
   private cand = new Int32Array(64);
   private stack = new Int32Array(256);
 
+  /** Seconds spent in the last (re)build: packing, R-tree, cell grid. */
+  buildTimings = { packS: 0, treeS: 0, cellsS: 0 };
+
   constructor(polygons: Iterable<GridPolygon> = [], options: CellGridOptions = {}) {
     this.cellOptions = options;
-    const latest = new Map<string, GridPolygon>();
-    for (const p of polygons) {
-      latest.delete(p.id); // a repeated id counts once, in its last position
-      latest.set(p.id, p);
-    }
-    this.rebuild([...latest.values()].map((poly) => ({ poly })));
+    const list = Array.isArray(polygons) ? (polygons as GridPolygon[]) : [...polygons];
+    // a repeated id counts once (its last version); checked while packing, deduplicated only if needed
+    if (!this.rebuild([], list)) this.rebuild([], lastOfEachId(list));
   }
 
   get size(): number {
@@ -114,92 +118,107 @@ export class GridIndex {
       fresh.set(p.id, p);
       dropped.delete(p.id);
     }
-    const sources: Source[] = [];
+    const kept: number[] = [];
     for (let i = 0; i < this.hits.length; i++) {
       const id = this.hits[i].id;
-      if (!dropped.has(id) && !fresh.has(id)) sources.push({ old: i });
+      if (!dropped.has(id) && !fresh.has(id)) kept.push(i);
     }
-    for (const poly of fresh.values()) sources.push({ poly });
-    this.rebuild(sources);
+    this.rebuild(kept, [...fresh.values()]);
   }
 
-  private rebuild(sources: Source[]): void {
+  /**
+   * Pack the kept slots of the current arrays followed by the new polygons, then rebuild the R-tree
+   * and the cell grid. Returns false (and changes nothing) if the new polygons repeat an id.
+   */
+  private rebuild(kept: number[], fresh: GridPolygon[]): boolean {
+    const t0 = performance.now();
     const old = this.packed;
     const oldHits = this.hits;
     const oldDepth = this.depth;
     // pass 1: sizes (degenerate polygons are left out)
-    let nCoords = 0, nRings = 0, count = 0;
-    const keep = new Uint8Array(sources.length);
-    for (let s = 0; s < sources.length; s++) {
-      const src = sources[s];
-      let rings = 0, doubles = 0;
-      if ('old' in src) {
-        const r0 = old.polyRings[src.old], r1 = old.polyRings[src.old + 1];
-        rings = r1 - r0;
-        doubles = old.ringEnds[r1 - 1] - (r0 === 0 ? 0 : old.ringEnds[r0 - 1]);
-      } else {
-        for (const ring of geoRings(src.poly)) {
-          const len = openLength(ring);
-          if (len === 0) continue;
-          rings++;
-          doubles += 2 * len;
-        }
-      }
+    let nCoords = 0, nRings = 0, count = kept.length;
+    for (const o of kept) {
+      const r0 = old.polyRings[o], r1 = old.polyRings[o + 1];
+      nRings += r1 - r0;
+      nCoords += old.ringEnds[r1 - 1] - (r0 === 0 ? 0 : old.ringEnds[r0 - 1]);
+    }
+    const freshRings = new Uint32Array(fresh.length);
+    let rings = 0, doubles = 0;
+    const sizeRing = (ring: number[][]) => {
+      const len = openLength(ring);
+      if (len === 0) return;
+      rings++;
+      doubles += 2 * len;
+    };
+    for (let f = 0; f < fresh.length; f++) {
+      rings = 0;
+      doubles = 0;
+      forEachRing(fresh[f], sizeRing);
+      freshRings[f] = rings;
       if (rings === 0) continue;
-      keep[s] = 1;
       count++;
       nRings += rings;
       nCoords += doubles;
     }
     // pass 2: fill
-    const coords = sharedArray(Float64Array, nCoords);
-    const ringEnds = sharedArray(Uint32Array, nRings);
-    const polyRings = sharedArray(Uint32Array, count + 1);
-    const bbox = sharedArray(Float64Array, 4 * count);
+    // two shared allocations (each large allocation can trigger a full GC of the JS heap)
+    const doublesBuf = new SharedArrayBuffer(8 * (nCoords + 4 * count) || 8);
+    const coords = new Float64Array(doublesBuf, 0, nCoords);
+    const bbox = new Float64Array(doublesBuf, 8 * nCoords, 4 * count);
+    const uintsBuf = new SharedArrayBuffer(4 * (nRings + count + 1));
+    const ringEnds = new Uint32Array(uintsBuf, 0, nRings);
+    const polyRings = new Uint32Array(uintsBuf, 4 * nRings, count + 1);
     const hits: GridHit[] = new Array<GridHit>(count);
     const depth = new Int32Array(count);
     const byId = new Map<string, number>();
     let k = 0, r = 0, i = 0;
-    for (let s = 0; s < sources.length; s++) {
-      if (!keep[s]) continue;
-      const src = sources[s];
+    for (const o of kept) {
       polyRings[i] = r;
-      if ('old' in src) {
-        const r0 = old.polyRings[src.old], r1 = old.polyRings[src.old + 1];
-        const c0 = r0 === 0 ? 0 : old.ringEnds[r0 - 1];
-        const shift = k - c0;
-        coords.set(old.coords.subarray(c0, old.ringEnds[r1 - 1]), k);
-        for (let q = r0; q < r1; q++) ringEnds[r++] = old.ringEnds[q] + shift;
-        k = ringEnds[r - 1];
-        bbox.set(old.bbox.subarray(4 * src.old, 4 * src.old + 4), 4 * i);
-        hits[i] = oldHits[src.old];
-        depth[i] = oldDepth[src.old];
-      } else {
-        const p = src.poly;
-        let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-        for (const ring of geoRings(p)) {
-          const len = openLength(ring);
-          if (len === 0) continue;
-          for (let v = 0; v < len; v++) {
-            const x = ring[v][0], y = ring[v][1];
-            if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`grid ${p.code}: bad coordinate`);
-            coords[k++] = x;
-            coords[k++] = y;
-            if (x < minX) minX = x;
-            if (y < minY) minY = y;
-            if (x > maxX) maxX = x;
-            if (y > maxY) maxY = y;
-          }
-          ringEnds[r++] = k;
-        }
-        bbox[4 * i] = minX;
-        bbox[4 * i + 1] = minY;
-        bbox[4 * i + 2] = maxX;
-        bbox[4 * i + 3] = maxY;
-        hits[i] = { id: p.id, code: p.code, level: p.level, depth: p.depth, parentId: p.parentId };
-        depth[i] = p.depth;
-      }
+      const r0 = old.polyRings[o], r1 = old.polyRings[o + 1];
+      const c0 = r0 === 0 ? 0 : old.ringEnds[r0 - 1];
+      const shift = k - c0;
+      coords.set(old.coords.subarray(c0, old.ringEnds[r1 - 1]), k);
+      for (let q = r0; q < r1; q++) ringEnds[r++] = old.ringEnds[q] + shift;
+      k = ringEnds[r - 1];
+      bbox.set(old.bbox.subarray(4 * o, 4 * o + 4), 4 * i);
+      hits[i] = oldHits[o];
+      depth[i] = oldDepth[o];
       byId.set(hits[i].id, i);
+      i++;
+    }
+    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let code = '';
+    const fillRing = (ring: number[][]) => {
+      const len = openLength(ring);
+      if (len === 0) return;
+      for (let v = 0; v < len; v++) {
+        const x = ring[v][0], y = ring[v][1];
+        if (!Number.isFinite(x) || !Number.isFinite(y)) throw new Error(`grid ${code}: bad coordinate`);
+        coords[k++] = x;
+        coords[k++] = y;
+        if (x < minX) minX = x;
+        if (y < minY) minY = y;
+        if (x > maxX) maxX = x;
+        if (y > maxY) maxY = y;
+      }
+      ringEnds[r++] = k;
+    };
+    for (let f = 0; f < fresh.length; f++) {
+      if (freshRings[f] === 0) continue;
+      const p = fresh[f];
+      if (byId.has(p.id)) return false;
+      polyRings[i] = r;
+      minX = minY = Infinity;
+      maxX = maxY = -Infinity;
+      code = p.code;
+      forEachRing(p, fillRing);
+      bbox[4 * i] = minX;
+      bbox[4 * i + 1] = minY;
+      bbox[4 * i + 2] = maxX;
+      bbox[4 * i + 3] = maxY;
+      hits[i] = { id: p.id, code: p.code, level: p.level, depth: p.depth, parentId: p.parentId };
+      depth[i] = p.depth;
+      byId.set(p.id, i);
       i++;
     }
     polyRings[count] = r;
@@ -207,17 +226,22 @@ export class GridIndex {
     this.hits = hits;
     this.depth = depth;
     this.byId = byId;
+    const t1 = performance.now();
     if (count === 0) {
       this.tree = null;
       this.cells = null;
-      return;
+      this.buildTimings = { packS: (t1 - t0) / 1000, treeS: 0, cellsS: 0 };
+      return true;
     }
     const tree = new Flatbush(count);
     for (let j = 0; j < count; j++) tree.add(bbox[4 * j], bbox[4 * j + 1], bbox[4 * j + 2], bbox[4 * j + 3]);
     tree.finish();
     this.tree = tree;
+    const t2 = performance.now();
     const grid = buildCellGrid(this.packed, (a, b) => this.better(a, b), this.cellOptions);
     this.cells = new CellLookup({ polygons: this.packed, grid });
+    this.buildTimings = { packS: (t1 - t0) / 1000, treeS: (t2 - t1) / 1000, cellsS: (performance.now() - t2) / 1000 };
+    return true;
   }
 
   /** Strict priority: deeper, then smaller code, then earlier. */
