@@ -13,6 +13,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '20261122' },
     minutes: { type: 'string' },
     'calls-per-day': { type: 'string', default: '400' },
+    'start-hour': { type: 'string' },
     password: { type: 'string', default: process.env.PINGAN_DEMO_PASSWORD ?? 'pingan-demo-2026' },
   },
 });
@@ -33,6 +34,7 @@ const sim = new Simulator({
   callsPerDay: num(values['calls-per-day'], 'calls-per-day'),
   durationMs: values.minutes ? num(values.minutes, 'minutes')! * 60_000 : undefined,
   password: values.password!,
+  startHour: values['start-hour'] !== undefined ? Number(values['start-hour']) : undefined,
   log: (l) => console.log(l),
 });
 process.on('SIGINT', () => void sim.stop());

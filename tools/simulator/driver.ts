@@ -24,6 +24,8 @@ export interface SimulatorOptions {
   password: string;
   dispatcher?: string;
   pingIntervalMs?: number;
+  /** Hour of the simulated day the drill starts at (0–23); unset: the local time of day now (Asia/Shanghai). */
+  startHour?: number;
   log?: (line: string) => void;
 }
 
@@ -58,8 +60,9 @@ interface SimUnit {
   type: string;
   stationCode: string;
   username: string;
-  token: string;
-  ticket: string;
+  /** The officer's own session, once logged in; until then the dispatcher acts for the unit (as by radio). */
+  token: string | null;
+  loginAfter: number;
   lon: number;
   lat: number;
   target: { lon: number; lat: number } | null;
@@ -174,61 +177,68 @@ export class Simulator {
       const planned = plan.find((p) => p.callSign === u.callSign);
       const area = planned ? stationAreas.get(planned.stationCode) : undefined;
       if (!planned || !area) continue;
-      try {
-        const token = await this.login(planned.memberUsername);
-        if (!u.onDuty) await this.api.call('POST', `/api/units/${u.id}/duty`, token, { onDuty: true });
-        const t = await this.api.call<{ ticket: string }>('POST', `/api/units/${u.id}/ticket`, token, {});
-        if (t.status !== 200) throw new Error(`ticket ${u.callSign}: ${t.status}`);
-        const at = randomPointIn(this.rng, area);
-        this.units.push({
-          id: u.id,
-          callSign: u.callSign,
-          type: u.type,
-          stationCode: planned.stationCode,
-          username: planned.memberUsername,
-          token,
-          ticket: `Ticket ${t.body.ticket}`,
-          ...at,
-          target: null,
-          area,
-          busy: false,
-          moving: u.type !== 'service_station',
-          lastPingAt: 0,
-        });
-      } catch (err) {
-        this.fail(`prepare ${u.callSign}`, String(err));
+      if (!u.onDuty) {
+        const r = await this.api.call('POST', `/api/units/${u.id}/duty`, this.dispatcherToken, { onDuty: true });
+        if (r.status !== 200) this.fail(`duty ${u.callSign}`, r.body);
       }
+      this.units.push({
+        id: u.id,
+        callSign: u.callSign,
+        type: u.type,
+        stationCode: planned.stationCode,
+        username: planned.memberUsername,
+        token: null,
+        loginAfter: 0,
+        ...randomPointIn(this.rng, area),
+        target: null,
+        area,
+        busy: false,
+        moving: u.type !== 'service_station',
+        lastPingAt: 0,
+      });
     }
     this.log(`simulator: ${this.units.length} units ready`);
+  }
+
+  /**
+   * The session a unit acts with: its officer's, logged in when first needed (logins are rate
+   * limited per address, so a refused login falls back to the dispatcher and is retried later).
+   */
+  private async tokenFor(unit: SimUnit): Promise<string> {
+    if (unit.token) return unit.token;
+    if (Date.now() >= unit.loginAfter) {
+      const r = await this.api.call<{ token: string }>('POST', '/api/auth/token', null, { username: unit.username, password: this.opts.password });
+      if (r.status === 200) unit.token = r.body.token;
+      else unit.loginAfter = Date.now() + 30_000;
+    }
+    return unit.token ?? this.dispatcherToken;
   }
 
   /** Move every unit one step and report its position. */
   private async pingAll() {
     const now = Date.now();
-    await Promise.all(
-      this.units.map(async (u) => {
-        const dt = u.lastPingAt ? (now - u.lastPingAt) / 1000 : 0;
-        u.lastPingAt = now;
-        if (u.moving && dt > 0) {
-          if (!u.target) u.target = randomPointIn(this.rng, u.area); // patrol: a random waypoint in the station's area
-          const step = ((SPEED_KMH[u.type] ?? 5) * 1000 * dt) / 3600 * (u.busy ? 1 : 0.5);
-          const d = distanceM(u, u.target);
-          if (d <= step) {
-            u.lon = u.target.lon;
-            u.lat = u.target.lat;
-            if (!u.busy) u.target = null;
-          } else {
-            u.lon += ((u.target.lon - u.lon) * step) / d;
-            u.lat += ((u.target.lat - u.lat) * step) / d;
-          }
+    const points = this.units.map((u) => {
+      const dt = u.lastPingAt ? (now - u.lastPingAt) / 1000 : 0;
+      u.lastPingAt = now;
+      if (u.moving && dt > 0) {
+        if (!u.target) u.target = randomPointIn(this.rng, u.area); // patrol: a random waypoint in the station's area
+        const step = (((SPEED_KMH[u.type] ?? 5) * 1000 * dt) / 3600) * (u.busy ? 1 : 0.5);
+        const d = distanceM(u, u.target);
+        if (d <= step) {
+          u.lon = u.target.lon;
+          u.lat = u.target.lat;
+          if (!u.busy) u.target = null;
+        } else {
+          u.lon += ((u.target.lon - u.lon) * step) / d;
+          u.lat += ((u.target.lat - u.lat) * step) / d;
         }
-        const r = await this.api.call<{ stored: number }>('POST', '/api/units/positions', u.ticket, {
-          points: [{ t: now, lon: Math.round(u.lon * 1e6) / 1e6, lat: Math.round(u.lat * 1e6) / 1e6, accuracy: 8, speed: null, heading: null }],
-        });
-        if (r.status === 200) this.stats.pings++;
-        else this.fail(`ping ${u.callSign}`, r.body);
-      }),
-    );
+      }
+      return { unitId: u.id, t: now, lon: Math.round(u.lon * 1e6) / 1e6, lat: Math.round(u.lat * 1e6) / 1e6, accuracy: 8 };
+    });
+    // One batch for every unit: the county's duty staff may report for the units below them.
+    const r = await this.api.call<{ stored: number }>('POST', '/api/units/positions', this.dispatcherToken, { points });
+    if (r.status === 200) this.stats.pings += r.body.stored;
+    else this.fail('positions', r.body);
   }
 
   private async handleCall(call: SimCall, index: number) {
@@ -282,7 +292,7 @@ export class Simulator {
   }
 
   private async status(unit: SimUnit, assignmentId: string, status: string) {
-    const r = await this.api.call('POST', `/api/assignments/${assignmentId}/status`, unit.token, { status, lon: unit.lon, lat: unit.lat });
+    const r = await this.api.call('POST', `/api/assignments/${assignmentId}/status`, await this.tokenFor(unit), { status, lon: unit.lon, lat: unit.lat });
     if (r.status !== 200) this.fail(`status ${status}`, r.body);
     return r.status === 200;
   }
@@ -373,8 +383,8 @@ export class Simulator {
       }
       return;
     }
-    // Day mode: the simulated clock starts at the local time of day now (Asia/Shanghai) and runs `speed` times faster.
-    const simStart = ((Date.now() + 8 * 3_600_000) % 86_400_000) / 1000;
+    // Day mode: the simulated clock starts at `startHour` (or the local time of day now) and runs `speed` times faster.
+    const simStart = this.opts.startHour !== undefined ? this.opts.startHour * 3600 : ((Date.now() + 8 * 3_600_000) % 86_400_000) / 1000;
     for (let day = 0; !this.stopped; day++) {
       for (const call of generateDay(this.opts.seed + day, this.opts.callsPerDay ?? 240, places)) {
         const simSecond = day * 86_400 + call.atSecond;

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
       seed: config.PINGAN_SIM_SEED,
       speed: config.PINGAN_SIM_SPEED,
       callsPerDay: config.PINGAN_SIM_CALLS_PER_DAY,
+      // A demo opened at night still shows a working day: the drill starts at 09:00 simulated.
+      startHour: config.PINGAN_SIM_START_HOUR,
       password: DEMO_PASSWORD,
       log: (line) => app.log.info(line),
     });

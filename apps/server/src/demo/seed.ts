@@ -234,12 +234,13 @@ export function planDemoUnits(county: SeedCounty): PlannedUnit[] {
   const units: PlannedUnit[] = [];
   for (const s of stations) {
     const short = s.name.replace(/派出所$/, '');
+    let seq = 0;
     const mk = (suffix: string, type: string, name: string) => ({
       callSign: `${short}${suffix}`,
       type,
       stationCode: s.code,
       name,
-      memberUsername: `unit.${s.code}.${units.filter((u) => u.stationCode === s.code).length + 1}`,
+      memberUsername: `unit.${s.code}.${++seq}`,
     });
     units.push(mk('巡01', 'patrol_car', `${short}巡逻车一组`), mk('巡02', 'patrol_car', `${short}巡逻车二组`), mk('摩01', 'motorbike', `${short}摩托巡逻组`), mk('步01', 'foot_patrol', `${short}步巡组`));
     if (s.core) {

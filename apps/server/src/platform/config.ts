@@ -23,6 +23,7 @@ const ConfigSchema = z.object({
   PINGAN_SIM_SPEED: z.coerce.number().positive().max(1000).default(6),
   PINGAN_SIM_CALLS_PER_DAY: z.coerce.number().int().min(1).default(400),
   PINGAN_SIM_SEED: z.coerce.number().int().default(20261122),
+  PINGAN_SIM_START_HOUR: z.coerce.number().int().min(0).max(23).default(9),
   /** Mark cookies Secure and send HSTS: set when served behind TLS. */
   PINGAN_SECURE_COOKIES: bool.default(false),
   PINGAN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
