@@ -57,7 +57,7 @@ describe('two instances on one PostgreSQL', { skip: !serverUrl && 'needs Postgre
     await tdb.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [unit!.id, officer!.id]);
 
     const officerOnB = await login(b.url, 'officer.lique');
-    const ticket = ((await (await officerOnB('/api/auth/ticket', { purpose: 'terminal', unitId: unit!.id })).json()) as { ticket: string }).ticket;
+    const ticket = ((await (await officerOnB(`/api/units/${unit!.id}/ticket`, {})).json()) as { ticket: string }).ticket;
     const ws = new WebSocket(`ws://127.0.0.1:${b.port}/api/ws?ticket=${encodeURIComponent(ticket)}`);
     const received: { event?: string; incidentId?: string; briefing?: { calls: { callerPhone: string }[] } }[] = [];
     ws.on('message', (raw) => received.push(JSON.parse(String(raw)) as (typeof received)[number]));

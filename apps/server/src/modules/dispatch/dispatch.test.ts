@@ -148,7 +148,10 @@ describe('call intake and dispatch', () => {
 
   it('pushes a dispatch to the unit terminal with everything needed, and changes to the command screens above only', async () => {
     const ticket = async (role: Parameters<TestApp['as']>[0], place: Parameters<TestApp['as']>[1], purpose: 'ws' | 'terminal', unitId?: string) =>
-      (await t.as(role, place, { method: 'POST', url: '/api/auth/ticket', payload: { purpose, unitId } })).json().ticket as string;
+      (unitId
+        ? await t.as(role, place, { method: 'POST', url: `/api/units/${unitId}/ticket` })
+        : await t.as(role, place, { method: 'POST', url: '/api/auth/ticket', payload: { purpose } })
+      ).json().ticket as string;
     const terminal = await connect(`ws://${base}/api/ws?ticket=${await ticket('community_officer', 'self', 'terminal', unitA)}`);
     const county = await connect(`ws://${base}/api/ws?ticket=${await ticket('dispatcher', 'above', 'ws')}`);
     const neighbour = await connect(`ws://${base}/api/ws?ticket=${await ticket('station_leader', 'sibling', 'ws')}`);

@@ -3,6 +3,7 @@ import { LoginBody, SessionInfo, TicketAnswer, TicketBody } from '@pingan/contra
 import { roleGroups } from '../access.js';
 import type { AppContext, ZodApp } from '../context.js';
 import { ApiErrorSchemas } from '../http/schemas.js';
+import { DomainError } from '../errors.js';
 import { SESSION_COOKIE, actorOf } from '../http/access-hook.js';
 import { jurisdictionNodes } from '../db/schema.js';
 import { eq } from 'drizzle-orm';
@@ -110,13 +111,19 @@ export function authRoutes(app: ZodApp, ctx: AppContext): void {
       config: { access: { roles: roleGroups.everyone } },
       schema: {
         tags: ['auth'],
-        summary: 'A short-lived signed ticket for a WebSocket (60 s) or a terminal position feed (12 h)',
+        summary: 'A short-lived signed ticket for a WebSocket (60 s) or a terminal (12 h); unit-bound terminal tickets come from POST /api/units/{id}/ticket',
         body: TicketBody,
         response: { 200: TicketAnswer, ...ApiErrorSchemas },
       },
     },
     async (req) => {
-      const t = await auth.issueTicket(actorOf(req), req.body.purpose, req.body.unitId);
+      if (req.body.unitId !== undefined) {
+        // Binding a ticket to a unit needs the unit's rules (member, or duty staff above it).
+        throw new DomainError(422, 'unprocessable', 'A ticket bound to a unit comes from POST /api/units/{id}/ticket, which checks that you may operate it.', [
+          { field: 'body.unitId', message: 'use POST /api/units/{id}/ticket' },
+        ]);
+      }
+      const t = await auth.issueTicket(actorOf(req), req.body.purpose);
       return { ticket: t.ticket, expiresAt: t.expiresAt.toISOString() };
     },
   );
