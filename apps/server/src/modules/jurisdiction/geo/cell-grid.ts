@@ -171,7 +171,7 @@ export class CellLookup {
 }
 
 export interface CellGridOptions {
-  /** cells of the top grid per polygon (default 16) */
+  /** cells of the top grid per polygon (default 8) */
   cellsPerPolygon?: number;
   /** cap on top-level cells (default 2^25) */
   maxCells?: number;
@@ -224,7 +224,7 @@ export function buildCellGrid(
     if (bbox[4 * i + 3] > y1) y1 = bbox[4 * i + 3];
   }
   const maxCells = options.maxCells ?? 1 << 25;
-  const target = Math.min(maxCells, Math.max(64, Math.round((options.cellsPerPolygon ?? 16) * n)));
+  const target = Math.min(maxCells, Math.max(64, Math.round((options.cellsPerPolygon ?? 8) * n)));
   const w = Math.max(x1 - x0, 1e-9);
   const h = Math.max(y1 - y0, 1e-9);
   let cs = Math.sqrt((w * h) / target);
@@ -300,7 +300,16 @@ export function buildCellGrid(
         start = end;
       }
       if (m < 2) continue;
-      const sorted = xs.subarray(0, m).sort();
+      for (let a = 1; a < m; a++) {
+        const v = xs[a];
+        let b = a - 1;
+        while (b >= 0 && xs[b] > v) {
+          xs[b + 1] = xs[b];
+          b--;
+        }
+        xs[b + 1] = v;
+      }
+      const sorted = xs;
       for (let s = 0; s + 1 < m; s += 2) {
         let ca = Math.ceil((sorted[s] - x0) / cw - 0.5);
         let cb = Math.floor((sorted[s + 1] - x0) / cw - 0.5);

@@ -55,6 +55,21 @@ function openLength(ring: number[][]): number {
   return len < 3 ? 0 : len;
 }
 
+const CODE_KEYS = 4;
+
+/**
+ * Order-preserving numbers for a code: key k holds UTF-16 units 3k..3k+2, each as unit + 1 (0 = past
+ * the end, so a prefix sorts first, as in JS string comparison). Codes equal in all keys fall back to
+ * comparing the strings.
+ */
+function codeKey(code: string, out: Float64Array, at: number): void {
+  for (let k = 0; k < CODE_KEYS; k++) {
+    let v = 0;
+    for (let u = 3 * k; u < 3 * k + 3; u++) v = v * 65537 + (u < code.length ? code.charCodeAt(u) + 1 : 0);
+    out[at + k] = v;
+  }
+}
+
 /** Keep the last polygon of each id (in the position of its first occurrence). */
 function lastOfEachId(polys: GridPolygon[]): GridPolygon[] {
   const latest = new Map<string, GridPolygon>();
@@ -88,6 +103,7 @@ export class GridIndex {
   private byId = new Map<string, number>();
   private hits: GridHit[] = [];
   private depth = new Int32Array(0);
+  private codeKeys = new Float64Array(0);
   private packed: PackedPolygons = emptyPacked();
   private tree: Flatbush | null = null;
   private cells: CellLookup | null = null;
@@ -222,6 +238,9 @@ export class GridIndex {
       i++;
     }
     polyRings[count] = r;
+    const codeKeys = new Float64Array(CODE_KEYS * count);
+    for (let j = 0; j < count; j++) codeKey(hits[j].code, codeKeys, j * CODE_KEYS);
+    this.codeKeys = codeKeys;
     this.packed = { count, coords, ringEnds, polyRings, bbox };
     this.hits = hits;
     this.depth = depth;
@@ -244,10 +263,16 @@ export class GridIndex {
     return true;
   }
 
-  /** Strict priority: deeper, then smaller code, then earlier. */
+  /** Strict priority: deeper, then smaller code (JS string order), then earlier. */
   private better(a: number, b: number): boolean {
     const d = this.depth[a] - this.depth[b];
     if (d !== 0) return d > 0;
+    // the first CODE_KEYS × 3 UTF-16 units of each code as exact numbers: no string access (or cache miss)
+    const keys = this.codeKeys;
+    for (let k = 0; k < CODE_KEYS; k++) {
+      const ka = keys[a * CODE_KEYS + k], kb = keys[b * CODE_KEYS + k];
+      if (ka !== kb) return ka < kb;
+    }
     const ca = this.hits[a].code, cb = this.hits[b].code;
     if (ca !== cb) return ca < cb;
     return a < b;
