@@ -242,7 +242,12 @@ async function main(): Promise<void> {
   let pgQps = 0, identicalPct = 0;
   try {
     const conns: ScratchConn[] = db.kind === 'postgres' ? [await db.connect(), await db.connect()] : [await db.connect()];
-    for (const c of conns) await c.query('SET jit = off').catch(() => undefined);
+    // JIT off; no parallel workers per query: the two connections already use both cores, and a
+    // Gather per single-point query costs ~30 ms of worker start-up (a straw man)
+    for (const c of conns) {
+      await c.query('SET jit = off').catch(() => undefined);
+      await c.query('SET max_parallel_workers_per_gather = 0').catch(() => undefined);
+    }
     t0 = performance.now();
     await loadPostgis(db, conns, polys);
     log(`${db.kind}: loaded ${polys.length} polygons (${conns.length} connections, unnest of hex EWKB) + GiST + ANALYZE in ${secs(t0).toFixed(1)} s`);

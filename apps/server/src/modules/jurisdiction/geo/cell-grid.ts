@@ -9,10 +9,11 @@
  *            polygon that could beat v touches it: answer v without any point-in-polygon test;
  *   v == -1  outside every polygon;
  *   v <= -2  node at `nodes[-v - 2]`:
- *              header n >= 0: a candidate list [n, fallback, c1 … cn] of the polygons whose edges
+ *              header n >= 0: a candidate list [n, fallback, (c, start, end) × n] of the polygons whose edges
  *                touch the cell, best first (deepest, then smallest code, then smallest index);
  *                the first one whose exact test contains the point wins, else `fallback`
- *                (the best polygon covering the whole cell, or -1);
+ *                (the best polygon covering the whole cell, or -1); start, end is the coordinate
+ *                range of c's only ring (-1 if c has several rings), to skip the ring tables;
  *              header n < 0: a sub-grid of k×k cells (k = -n) over this cell, followed by k×k values
  *                with the same encoding (cells with long candidate lists are refined).
  *
@@ -93,6 +94,26 @@ export function polyContains(p: PackedPolygons, i: number, x: number, y: number)
   return inside;
 }
 
+/** polyContains for a polygon of one ring, coords[start, end). */
+export function ringContains(coords: Float64Array, start: number, end: number, x: number, y: number): boolean {
+  let inside = false;
+  let jx = coords[end - 2];
+  let jy = coords[end - 1];
+  for (let k = start; k < end; k += 2) {
+    const ix = coords[k];
+    const iy = coords[k + 1];
+    if (iy < y !== jy < y) {
+      const cross = iy < jy
+        ? (jx - ix) * (y - iy) - (jy - iy) * (x - ix)
+        : (ix - jx) * (y - jy) - (iy - jy) * (x - jx);
+      if (cross >= 0) inside = !inside;
+    }
+    jx = ix;
+    jy = iy;
+  }
+  return inside;
+}
+
 /** Lookups on the cell grid; usable on the main thread and in workers (from a SharedCellLookup). */
 export class CellLookup {
   readonly polygons: PackedPolygons;
@@ -107,6 +128,7 @@ export class CellLookup {
   private readonly ich: number;
   private readonly cells: Int32Array;
   private readonly nodes: Int32Array;
+  private readonly coords: Float64Array;
 
   constructor(shared: SharedCellLookup) {
     this.polygons = shared.polygons;
@@ -122,6 +144,7 @@ export class CellLookup {
     this.ich = 1 / g.ch;
     this.cells = g.cells;
     this.nodes = g.nodes;
+    this.coords = shared.polygons.coords;
   }
 
   /** Index of the polygon that owns the point (deepest, boundary rule), or -1. */
@@ -143,9 +166,10 @@ export class CellLookup {
       const at = -v - 2;
       const n = nodes[at];
       if (n >= 0) {
-        for (let j = at + 2, end = at + 2 + n; j < end; j++) {
+        for (let j = at + 2, end = at + 2 + 3 * n; j < end; j += 3) {
           const p = nodes[j];
-          if (polyContains(this.polygons, p, x, y)) return p;
+          const s = nodes[j + 1];
+          if (s >= 0 ? ringContains(this.coords, s, nodes[j + 2], x, y) : polyContains(this.polygons, p, x, y)) return p;
         }
         return nodes[at + 1];
       }
@@ -183,8 +207,8 @@ export interface CellGridOptions {
 class IntBuf {
   data: Int32Array;
   length = 0;
-  constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(1024, capacity));
+  constructor(initial: Int32Array) {
+    this.data = initial;
   }
   reserve(n: number): number {
     if (this.length + n > this.data.length) {
@@ -331,7 +355,10 @@ export function buildCellGrid(
   const cells = cover; // written in place: cell c is read before it is written
   let touchedCells = 0;
   for (let c = 0; c < G; c++) if (off[c] !== off[c + 1]) touchedCells++;
-  const nodes = new IntBuf(2 * touchedCells + touch.length + 1024);
+  // nodes go straight into the shared buffer after the cells (grown separately only if refinement overflows)
+  const bound = 2 * touchedCells + 3 * touch.length + 1024;
+  const shared = new SharedArrayBuffer(4 * (G + bound));
+  const nodes = new IntBuf(new Int32Array(shared, 4 * G, bound));
   const cand: number[] = [];
   for (let cell = 0; cell < G; cell++) {
     const cov = cover[cell];
@@ -364,10 +391,19 @@ export function buildCellGrid(
   /** Node for a rectangle with candidates (sorted best first) and a fallback; refines long lists. */
   function encode(rx: number, ry: number, rw: number, rh: number, list: number[], fallback: number, depth: number): number {
     if (list.length <= maxList || depth >= 3) {
-      const at = nodes.reserve(2 + list.length);
-      nodes.data[at] = list.length;
-      nodes.data[at + 1] = fallback;
-      for (let j = 0; j < list.length; j++) nodes.data[at + 2 + j] = list[j];
+      const at = nodes.reserve(2 + 3 * list.length);
+      const d = nodes.data;
+      d[at] = list.length;
+      d[at + 1] = fallback;
+      for (let j = 0; j < list.length; j++) {
+        // (polygon, coordinate range of its only ring | -1): one ring needs no ring-table lookups
+        const c = list[j];
+        const r0 = polyRings[c];
+        const single = polyRings[c + 1] - r0 === 1;
+        d[at + 2 + 3 * j] = c;
+        d[at + 3 + 3 * j] = single ? (r0 === 0 ? 0 : ringEnds[r0 - 1]) : -1;
+        d[at + 4 + 3 * j] = single ? ringEnds[r0] : 0;
+      }
       return -at - 2;
     }
     const k = 4;
@@ -391,11 +427,14 @@ export function buildCellGrid(
     return -at - 2;
   }
 
-  const shared = new SharedArrayBuffer(4 * (G + nodes.length));
   const sharedCells = new Int32Array(shared, 0, G);
   sharedCells.set(cells);
-  const sharedNodes = new Int32Array(shared, 4 * G, nodes.length);
-  sharedNodes.set(nodes.data.subarray(0, nodes.length));
+  let sharedNodes: Int32Array;
+  if (nodes.data.buffer === shared) sharedNodes = new Int32Array(shared, 4 * G, nodes.length);
+  else {
+    sharedNodes = sharedArray(Int32Array, nodes.length);
+    sharedNodes.set(nodes.data.subarray(0, nodes.length));
+  }
   return { x0, y0, x1, y1, nx, ny, cw, ch, cells: sharedCells, nodes: sharedNodes };
 }
 
