@@ -50,13 +50,14 @@ export async function buildProvinceGridParallel(
     load[w] += area[ci];
   }
   const results: ProvinceCell[][] = new Array<ProvinceCell[]>(counties.length);
-  let sites = 0;
+  let sites = 0, dropped = 0;
   await Promise.all(share.map((todo) => new Promise<void>((resolve, reject) => {
     const worker = tsWorker(new URL('./province-worker.ts', import.meta.url), { workerData: { counties: todo, step, seed } });
     let got = 0;
     worker.on('message', (m: PackedCounty) => {
       results[m.county] = unpack(m);
       sites += m.sites;
+      dropped += m.dropped;
       if (++got === todo.length) void worker.terminate().then(() => resolve());
     });
     worker.on('error', reject);
@@ -64,5 +65,5 @@ export async function buildProvinceGridParallel(
   })));
   const cells: ProvinceCell[] = [];
   for (const r of results) for (const c of r) cells.push(c);
-  return { counties, cells, step, sites };
+  return { counties, cells, step, sites, dropped };
 }

@@ -10,12 +10,13 @@ export interface PackedCounty {
   /** per cell: parts, then per part: rings, then per ring: vertices */
   shape: Uint32Array;
   sites: number;
+  dropped: number;
 }
 
 const { counties: todo, step, seed } = workerData as { counties: number[]; step: number; seed: number };
 const counties = readCounties();
 for (const ci of todo) {
-  const { cells, sites } = buildCountyCells(counties[ci], step, seed);
+  const { cells, sites, dropped } = buildCountyCells(counties[ci], step, seed);
   let doubles = 0, shapeLen = 0;
   for (const c of cells) {
     shapeLen++;
@@ -43,6 +44,6 @@ for (const ci of todo) {
       }
     }
   }
-  const msg: PackedCounty = { county: ci, codes: cells.map((c) => c.code), coords, shape, sites };
+  const msg: PackedCounty = { county: ci, codes: cells.map((c) => c.code), coords, shape, sites, dropped };
   parentPort!.postMessage(msg, [coords.buffer, shape.buffer]);
 }

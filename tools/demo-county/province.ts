@@ -46,6 +46,44 @@ function ringArea(ring: Pt[]): number {
   return Math.abs(s / 2);
 }
 
+function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
+  const v = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+  return v > 0 ? 1 : v < 0 ? -1 : 0;
+}
+
+function onSegment(ax: number, ay: number, bx: number, by: number, px: number, py: number): boolean {
+  return Math.min(ax, bx) <= px && px <= Math.max(ax, bx) && Math.min(ay, by) <= py && py <= Math.max(ay, by);
+}
+
+/** A closed ring with ≥ 3 distinct vertices, non-zero area, and no two non-adjacent edges meeting. */
+export function ringIsSimple(ring: number[][]): boolean {
+  const n = ring.length - 1; // closed: last = first
+  if (n < 3) return false;
+  let area = 0;
+  for (let i = 0; i < n; i++) area += ring[i][0] * ring[i + 1][1] - ring[i + 1][0] * ring[i][1];
+  if (area === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const [ax, ay] = ring[i], [bx, by] = ring[i + 1];
+    if (ax === bx && ay === by) return false;
+    for (let j = i + 1; j < n; j++) {
+      const [cx, cy] = ring[j], [dx, dy] = ring[j + 1];
+      const adjacent = j === i + 1 || (i === 0 && j === n - 1);
+      const o1 = orient(ax, ay, bx, by, cx, cy), o2 = orient(ax, ay, bx, by, dx, dy);
+      const o3 = orient(cx, cy, dx, dy, ax, ay), o4 = orient(cx, cy, dx, dy, bx, by);
+      if (adjacent) {
+        // adjacent edges may share only their common vertex (no folding back along each other)
+        if (j === i + 1 ? (o2 === 0 && onSegment(ax, ay, bx, by, dx, dy)) || (o3 === 0 && onSegment(cx, cy, dx, dy, ax, ay))
+          : (o1 === 0 && onSegment(ax, ay, bx, by, cx, cy)) || (o4 === 0 && onSegment(cx, cy, dx, dy, bx, by))) return false;
+        continue;
+      }
+      if (o1 * o2 < 0 && o3 * o4 < 0) return false;
+      if ((o1 === 0 && onSegment(ax, ay, bx, by, cx, cy)) || (o2 === 0 && onSegment(ax, ay, bx, by, dx, dy))) return false;
+      if ((o3 === 0 && onSegment(cx, cy, dx, dy, ax, ay)) || (o4 === 0 && onSegment(cx, cy, dx, dy, bx, by))) return false;
+    }
+  }
+  return true;
+}
+
 /** Deterministic uniform [0, 1) from a lattice position. */
 function hash01(i: number, j: number, seed: number, k: number): number {
   let h = Math.imul(i, 0x9e3779b1) ^ Math.imul(j, 0x85ebca77) ^ Math.imul(seed, 0xc2b2ae3d) ^ Math.imul(k, 0x27d4eb2f);
@@ -60,6 +98,8 @@ export interface ProvinceGrid {
   cells: ProvinceCell[];
   step: number;
   sites: number;
+  /** cells left out because their ring was not simple (degenerate source slivers) */
+  dropped: number;
 }
 
 const X0 = 114, Y0 = 34, MARGIN = 3;
@@ -72,9 +112,10 @@ export function provinceStep(counties: CountyShape[], target: number): number {
 }
 
 /** The cells of one county, numbered from 1 in a deterministic order. */
-export function buildCountyCells(county: CountyShape, step: number, seed: number): { cells: ProvinceCell[]; sites: number } {
+export function buildCountyCells(county: CountyShape, step: number, seed: number): { cells: ProvinceCell[]; sites: number; dropped: number } {
   const cells: ProvinceCell[] = [];
   let sites = 0;
+  let dropped = 0;
   let n = 0;
   for (const ring of county.parts) {
     if (ring.length < 4) continue;
@@ -125,11 +166,16 @@ export function buildCountyCells(county: CountyShape, step: number, seed: number
     }
     for (const coordinates of groups.values()) {
       if (coordinates.length === 0) continue;
+      // the source has a few degenerate island slivers (self-intersecting or collapsed rings): leave them out
+      if (!coordinates.every((poly) => poly.every(ringIsSimple))) {
+        dropped++;
+        continue;
+      }
       n++;
       cells.push({ code: `${county.code}${String(n).padStart(6, '0')}`, county: county.code, geometry: { type: 'MultiPolygon', coordinates } });
     }
   }
-  return { cells, sites };
+  return { cells, sites, dropped };
 }
 
 /** Single-threaded build (see province-parallel.ts for the worker version used by the bench). */
@@ -141,12 +187,13 @@ export function buildProvinceGrid(
   const counties = readCounties();
   const step = provinceStep(counties, target);
   const cells: ProvinceCell[] = [];
-  let sites = 0;
+  let sites = 0, dropped = 0;
   counties.forEach((county, ci) => {
     const r = buildCountyCells(county, step, seed);
     for (const c of r.cells) cells.push(c);
     sites += r.sites;
+    dropped += r.dropped;
     progress?.(ci + 1, counties.length, cells.length);
   });
-  return { counties, cells, step, sites };
+  return { counties, cells, step, sites, dropped };
 }
