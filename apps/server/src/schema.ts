@@ -3,3 +3,4 @@ export * from './platform/db/schema.js';
 export * from './modules/jurisdiction/schema.js';
 export * from './modules/dispatch/schema.js';
 export * from './modules/units/schema.js';
+export * from './modules/mediation/schema.js';
