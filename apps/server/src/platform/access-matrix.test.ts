@@ -361,6 +361,7 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     ok: 201,
     request: () => ({ method: 'POST', url: '/api/incidents', payload: { content: '有人打架', category: 'public_order.fight', priority: 2, location: { lon: 118.55, lat: 36.95 } } }),
   },
+  'GET /api/dispatch/stats': { allowed: READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/dispatch/stats?nodeId=${fx.target.id}` }) },
   'GET /api/incidents': { allowed: READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/incidents?nodeId=${fx.target.id}&state=all` }) },
   'GET /api/incidents/:id': {
     allowed: READERS,

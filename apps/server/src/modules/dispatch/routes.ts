@@ -18,6 +18,7 @@ import {
 import { incidentDetail, presentIncidentSummary, terminalBriefing } from './presenter.js';
 import { RealtimeHub, type Subscriber } from './realtime.js';
 import { recommend } from './recommend.js';
+import { dispatchStatsRoutes } from './stats.js';
 import { createDispatchService, DISPATCH_ROLES, INCIDENT_READER_ROLES, loadIncident, type IncidentRow } from './service.js';
 import { TimerScheduler } from './timers.js';
 import { unitsRuntime } from '../units/runtime.js';
@@ -336,6 +337,8 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       return toEido(detail, { id: station ? `urn:gb2260:${station.code}` : 'urn:pingan:unknown', name: station?.name ?? '' }, `urn:pingan:${req.host}`);
     },
   );
+
+  dispatchStatsRoutes(app, ctx);
 
   // Realtime: command screens (their node and below) and terminals (their units), resumable by seq.
   app.get(
