@@ -102,8 +102,8 @@ const emptyPacked = (): PackedPolygons => ({
 export class GridIndex {
   private byId = new Map<string, number>();
   private hits: GridHit[] = [];
-  private depth = new Int32Array(0);
-  private codeKeys = new Float64Array(0);
+  private depth: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private codeKeys: Float64Array<ArrayBufferLike> = new Float64Array(0);
   private packed: PackedPolygons = emptyPacked();
   private tree: Flatbush | null = null;
   private cells: CellLookup | null = null;
@@ -177,15 +177,16 @@ export class GridIndex {
       nCoords += doubles;
     }
     // pass 2: fill
-    // two shared allocations (each large allocation can trigger a full GC of the JS heap)
-    const doublesBuf = new SharedArrayBuffer(8 * (nCoords + 4 * count) || 8);
-    const coords = new Float64Array(doublesBuf, 0, nCoords);
-    const bbox = new Float64Array(doublesBuf, 8 * nCoords, 4 * count);
-    const uintsBuf = new SharedArrayBuffer(4 * (nRings + count + 1));
-    const ringEnds = new Uint32Array(uintsBuf, 0, nRings);
-    const polyRings = new Uint32Array(uintsBuf, 4 * nRings, count + 1);
+    // one shared allocation for all per-polygon arrays (each large allocation can trigger a full GC)
+    const nDoubles = nCoords + 4 * count + CODE_KEYS * count;
+    const arena = new SharedArrayBuffer(8 * nDoubles + 4 * (nRings + 2 * count + 1));
+    const coords = new Float64Array(arena, 0, nCoords);
+    const bbox = new Float64Array(arena, 8 * nCoords, 4 * count);
+    const codeKeys = new Float64Array(arena, 8 * (nCoords + 4 * count), CODE_KEYS * count);
+    const ringEnds = new Uint32Array(arena, 8 * nDoubles, nRings);
+    const polyRings = new Uint32Array(arena, 8 * nDoubles + 4 * nRings, count + 1);
+    const depth = new Int32Array(arena, 8 * nDoubles + 4 * (nRings + count + 1), count);
     const hits: GridHit[] = new Array<GridHit>(count);
-    const depth = new Int32Array(count);
     const byId = new Map<string, number>();
     let k = 0, r = 0, i = 0;
     for (const o of kept) {
@@ -238,7 +239,6 @@ export class GridIndex {
       i++;
     }
     polyRings[count] = r;
-    const codeKeys = new Float64Array(CODE_KEYS * count);
     for (let j = 0; j < count; j++) codeKey(hits[j].code, codeKeys, j * CODE_KEYS);
     this.codeKeys = codeKeys;
     this.packed = { count, coords, ringEnds, polyRings, bbox };
@@ -414,7 +414,7 @@ export class GridIndex {
   memoryBytes(): number {
     const p = this.packed;
     let bytes = this.tree ? this.tree.data.byteLength : 0;
-    bytes += this.cand.byteLength + this.stack.byteLength + this.depth.byteLength;
+    bytes += this.cand.byteLength + this.stack.byteLength + this.depth.byteLength + this.codeKeys.byteLength;
     bytes += p.coords.byteLength + p.ringEnds.byteLength + p.polyRings.byteLength + p.bbox.byteLength;
     if (this.cells) bytes += this.cells.grid.cells.byteLength + this.cells.grid.nodes.byteLength;
     for (const h of this.hits) {
