@@ -1,4 +1,5 @@
 import type { Messages } from './zh-CN';
+import { unitsEn } from './units';
 
 export const en: Messages = {
   app: { name: "Ping'an", fullName: "平安 Ping'an", tagline: 'Grassroots public safety and community governance' },
@@ -127,4 +128,5 @@ export const en: Messages = {
     openChild: 'Open',
     core: 'Core area',
   },
+  units: unitsEn,
 };

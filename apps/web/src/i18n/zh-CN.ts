@@ -1,4 +1,5 @@
 /** Chinese (default). Keys mirror en.ts; a missing key falls back to Chinese. */
+import { unitsZh } from './units';
 export const zhCN = {
   app: { name: '平安', fullName: "平安 Ping'an", tagline: '基层平安建设与社会治理平台' },
   header: {
@@ -126,6 +127,7 @@ export const zhCN = {
     openChild: '查看',
     core: '核心区',
   },
+  units: unitsZh,
 } as const;
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -1,6 +1,7 @@
 import { createElement, lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import { AuditOutlined, EnvironmentOutlined, HomeOutlined, TeamOutlined } from '@ant-design/icons';
 import { roles as allRoles, type Role } from '@pingan/contracts';
+import { unitsNavEntries } from '../pages/units/nav';
 
 /**
  * Every page of the app that appears in the side navigation. A capability plugs in by adding one entry:
@@ -61,6 +62,7 @@ export const navRegistry: NavEntry[] = [
     roles: ['admin', 'station_leader'],
     element: lazy(() => import('../pages/users/UsersPage')),
   },
+  ...unitsNavEntries,
 ];
 
 /**
