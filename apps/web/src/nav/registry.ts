@@ -1,5 +1,5 @@
 import { createElement, lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
-import { AuditOutlined, EnvironmentOutlined, HomeOutlined, TeamOutlined } from '@ant-design/icons';
+import { AlertOutlined, AuditOutlined, DashboardOutlined, EnvironmentOutlined, HomeOutlined, MobileOutlined, TeamOutlined } from '@ant-design/icons';
 import { roles as allRoles, type Role } from '@pingan/contracts';
 import { unitsNavEntries } from '../pages/units/nav';
 
@@ -43,6 +43,32 @@ export const navRegistry: NavEntry[] = [
     icon: createElement(EnvironmentOutlined),
     roles: everyone,
     element: lazy(() => import('../pages/map/MapPage')),
+  },
+  {
+    key: 'command',
+    path: '/command',
+    labelKey: 'nav.command',
+    descriptionKey: 'dispatch.description',
+    icon: createElement(AlertOutlined),
+    roles: ['admin', 'dispatcher', 'station_leader'],
+    element: lazy(() => import('../pages/command/CommandPage')),
+  },
+  {
+    key: 'terminal',
+    path: '/terminal',
+    labelKey: 'nav.terminal',
+    icon: createElement(MobileOutlined),
+    roles: ['community_officer', 'auxiliary', 'grid_worker', 'volunteer', 'security_guard'],
+    element: lazy(() => import('../pages/terminal/TerminalPage')),
+  },
+  {
+    key: 'bigscreen',
+    path: '/bigscreen',
+    labelKey: 'nav.bigscreen',
+    descriptionKey: 'bigscreen.description',
+    icon: createElement(DashboardOutlined),
+    roles: ['admin', 'dispatcher', 'station_leader', 'inspector'],
+    element: lazy(() => import('../pages/bigscreen/BigScreenPage')),
   },
   {
     key: 'audit',
