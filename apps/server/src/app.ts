@@ -25,11 +25,12 @@ import { auditRoutes } from './platform/audit/routes.js';
 import { accountRoutes } from './modules/accounts/routes.js';
 import { jurisdictionRoutes } from './modules/jurisdiction/routes.js';
 import { dispatchRoutes } from './modules/dispatch/routes.js';
+import { dispatchConfigRoutes } from './modules/dispatch/config-routes.js';
 import { benchFloorRoutes } from './modules/benchfloor/routes.js';
 import { unitsRoutes } from './modules/units/routes.js';
 
 /** Every module's routes, in one list: a new capability adds one line here. */
-export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, unitsRoutes];
+export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, dispatchConfigRoutes, unitsRoutes];
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];

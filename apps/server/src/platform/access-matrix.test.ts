@@ -353,6 +353,47 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
       payload: PNG_1PX,
     }),
   },
+  'GET /api/dispatch/targets/:nodeId': { allowed: ALL, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/dispatch/targets/${fx.target.id}` }) },
+  'PUT /api/dispatch/targets/:nodeId': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    request: (fx) => ({ method: 'PUT', url: `/api/dispatch/targets/${fx.target.id}`, payload: { acknowledgeSeconds: 60, arriveCoreSeconds: 180, arriveOtherSeconds: 300 } }),
+  },
+  'GET /api/response-plans': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/response-plans' }) },
+  'POST /api/response-plans': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({ method: 'POST', url: '/api/response-plans', payload: { nodeId: fx.target.id, category: 'public_order', maxPriority: 2, name: `斗殴预案${n}`, requirements: [{ unitType: 'patrol_car', count: 2 }] } }),
+  },
+  'DELETE /api/response-plans/:id': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    ok: 204,
+    request: async (fx, n, t) => {
+      const [p] = await t.ctx.database.query<{ id: string }>(
+        `insert into response_plan (node_id, category, max_priority, requirements, name) values ($1, 'traffic', 4, '[{"unitType":"patrol_car","count":1}]', $2) returning id`,
+        [fx.target.id, `临时预案${n}`],
+      );
+      return { method: 'DELETE', url: `/api/response-plans/${p!.id}` };
+    },
+  },
+  'GET /api/partner-departments': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/partner-departments' }) },
+  'POST /api/partner-departments': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    ok: 201,
+    request: (fx, n) => ({ method: 'POST', url: '/api/partner-departments', payload: { nodeId: fx.target.id, code: `dept-${n}`, name: `镇综合执法队${n}`, categories: ['non_police'] } }),
+  },
+  'POST /api/partner-departments/:id/members': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    ok: 204,
+    request: async (fx, n, t) => {
+      const [d] = await t.ctx.database.query<{ id: string }>(`insert into partner_department (node_id, code, name) values ($1, $2, '镇城管中队') returning id`, [fx.target.id, `member-dept-${n}`]);
+      return { method: 'POST', url: `/api/partner-departments/${d!.id}/members`, payload: { userId: fx.userIds.get('partner-staff.self') } };
+    },
+  },
   'GET /api/incident-categories': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/incident-categories' }) },
   'POST /api/incidents': {
     allowed: INTAKERS,
