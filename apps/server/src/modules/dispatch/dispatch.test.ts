@@ -234,6 +234,30 @@ describe('call intake and dispatch', () => {
     assert.deepEqual(escalations[0]!.data.notify, ['station_leader', 'dispatcher']);
   });
 
+  it('applies 1-3-5 targets configured for the jurisdiction (nearest ancestor wins)', async () => {
+    const put = await t.as('station_leader', 'self', { method: 'PUT', url: `/api/dispatch/targets/${t.fx.target.id}`, payload: { acknowledgeSeconds: 45, arriveOtherSeconds: 240 } });
+    assert.equal(put.statusCode, 200, put.body);
+    const inherited = (await t.as('grid_worker', 'below', { url: `/api/dispatch/targets/${t.fx.nodes.get('370523106001')!.id}` })).json() as { acknowledgeSeconds: number; inherited: boolean };
+    assert.deepEqual([inherited.acknowledgeSeconds, inherited.inherited], [45, true]);
+    const bad = await t.as('station_leader', 'self', { method: 'PUT', url: `/api/dispatch/targets/${t.fx.target.id}`, payload: { arriveCoreSeconds: 600, arriveOtherSeconds: 300 } });
+    assert.equal(bad.statusCode, 422);
+    const { id } = (await intake(fight)).json() as { id: string };
+    const spare = await t.ctx.database.query<{ id: string }>(
+      `insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ('李鹊09', '李鹊09', 'patrol_car', $1, $2, true) returning id`,
+      [t.fx.target.id, t.fx.target.path],
+    );
+    const sent = await t.as('station_leader', 'self', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: spare[0]!.id }] } });
+    assert.equal(sent.statusCode, 201, sent.body);
+    const detail = (await t.as('station_leader', 'self', { url: `/api/incidents/${id}` })).json() as { timers: { kind: string; startedAt: string; dueAt: string }[] };
+    const seconds = (kind: string) => {
+      const x = detail.timers.find((tm) => tm.kind === kind)!;
+      return (Date.parse(x.dueAt) - Date.parse(x.startedAt)) / 1000;
+    };
+    assert.equal(seconds('acknowledge'), 45);
+    assert.equal(seconds('arrive'), 240);
+    await t.as('station_leader', 'self', { method: 'PUT', url: `/api/dispatch/targets/${t.fx.target.id}`, payload: { acknowledgeSeconds: 60, arriveOtherSeconds: 300 } });
+  });
+
   it('diverts a non-police incident to a partner department, who accept and report back', async () => {
     const [dept] = await t.ctx.database.query<{ id: string }>(
       `insert into partner_department (node_id, code, name, categories) values ($1, 'cg', '广饶县综合行政执法局', '{non_police}') returning id`,
