@@ -150,6 +150,16 @@ export default function CommandPage() {
   const [idemKey, setIdemKey] = useState(newKey);
   const searching = useRef<Promise<SearchHit[]>>(Promise.resolve([]));
 
+  // Caller ID from the phone switch (CTI): `window.dispatchEvent(new CustomEvent('pingan:call', {detail: {callerPhone}}))`.
+  useEffect(() => {
+    const onCall = (e: Event) => {
+      const d = (e as CustomEvent<{ callerPhone?: string }>).detail;
+      if (d?.callerPhone) setPhone(String(d.callerPhone));
+    };
+    window.addEventListener('pingan:call', onCall);
+    return () => window.removeEventListener('pingan:call', onCall);
+  }, []);
+
   const coded = parseCode(code, cats);
   const category = coded.category ?? inferCategory(content);
   const prio = coded.priority ?? priority ?? defaultPriority(category);

@@ -50,7 +50,9 @@ export class Outbox {
   /** Send everything in order; stops at the first network failure (the rest waits for the next flush). */
   flush(onStatusSent?: (item: OutboxItem & { kind: 'status' }, ok: boolean) => void): Promise<void> {
     if (this.flushing) return this.flushing;
+    // Start on a microtask so `flushing` is set before the loop can finish (and clear it).
     this.flushing = (async () => {
+      await Promise.resolve();
       try {
         for (;;) {
           const items = this.items();
