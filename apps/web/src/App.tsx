@@ -1,4 +1,4 @@
-import { Suspense } from 'react';
+import { lazy, Suspense } from 'react';
 import { App as AntApp, ConfigProvider } from 'antd';
 import zhCN from 'antd/locale/zh_CN';
 import enUS from 'antd/locale/en_US';
@@ -11,6 +11,10 @@ import { Guarded } from './shell/Guarded';
 import { ForbiddenPage, NotFoundPage } from './shell/ErrorPages';
 import { Loading } from './shell/Loading';
 import { homePathFor, navRegistry } from './nav/registry';
+
+/** Public pages (no login): a grid's contact card from its QR code, and the resident's card lookup. */
+const CardPage = lazy(() => import('./pages/card/CardPage'));
+const CardLookupPage = lazy(() => import('./pages/card/CardLookupPage'));
 
 function RequireAuth({ children }: { children: React.ReactNode }) {
   const { state } = useSessionApi();
@@ -37,6 +41,8 @@ function Routed() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/card" element={<CardLookupPage />} />
+      <Route path="/card/:slug" element={<CardPage />} />
       <Route
         element={
           <RequireAuth>

@@ -1,5 +1,6 @@
 import type { Messages } from './zh-CN';
 import { unitsEn } from './units';
+import { gridsEn } from './grids';
 
 export const en: Messages = {
   app: { name: "Ping'an", fullName: "平安 Ping'an", tagline: 'Grassroots public safety and community governance' },
@@ -129,4 +130,5 @@ export const en: Messages = {
     core: 'Core area',
   },
   units: unitsEn,
+  grids: gridsEn,
 };

@@ -2,6 +2,7 @@ import { createElement, lazy, type ComponentType, type LazyExoticComponent, type
 import { AlertOutlined, AuditOutlined, DashboardOutlined, EnvironmentOutlined, HomeOutlined, MobileOutlined, TeamOutlined } from '@ant-design/icons';
 import { roles as allRoles, type Role } from '@pingan/contracts';
 import { unitsNavEntries } from '../pages/units/nav';
+import { gridsNavEntries } from '../pages/grids/nav';
 
 /**
  * Every page of the app that appears in the side navigation. A capability plugs in by adding one entry:
@@ -44,6 +45,7 @@ export const navRegistry: NavEntry[] = [
     roles: everyone,
     element: lazy(() => import('../pages/map/MapPage')),
   },
+  ...gridsNavEntries,
   {
     key: 'command',
     path: '/command',
