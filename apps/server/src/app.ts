@@ -28,9 +28,10 @@ import { dispatchRoutes } from './modules/dispatch/routes.js';
 import { dispatchConfigRoutes } from './modules/dispatch/config-routes.js';
 import { benchFloorRoutes } from './modules/benchfloor/routes.js';
 import { unitsRoutes } from './modules/units/routes.js';
+import { mediationRoutes } from './modules/mediation/routes.js';
 
 /** Every module's routes, in one list: a new capability adds one line here. */
-export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, dispatchConfigRoutes, unitsRoutes];
+export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, dispatchConfigRoutes, unitsRoutes, mediationRoutes];
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];

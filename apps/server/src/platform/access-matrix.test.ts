@@ -173,6 +173,42 @@ async function validatedImport(t: TestApp, n: number): Promise<string> {
   return (res.json() as { importId: string }).importId;
 }
 
+// ---- mediation: fixtures made per call ----
+const CASE_READERS: Role[] = ['admin', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'mediator', 'inspector'];
+const REGISTRARS: Role[] = ['admin', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker'];
+const CASE_MANAGERS: Role[] = ['admin', 'station_leader', 'community_officer'];
+const CASE_WORKERS: Role[] = ['admin', 'station_leader', 'community_officer', 'mediator'];
+const FIGURE_READERS: Role[] = ['admin', 'station_leader', 'community_officer', 'inspector'];
+/** Mediators act only on cases assigned to them; the matrix's cases are assigned to nobody. */
+const notMediator = (role: Role, place: Placement) => role !== 'mediator' && inTree(place);
+/** A dispute in grid A1, registered by the county administrator. */
+async function disputeAtA1(t: TestApp, risky = false): Promise<string> {
+  const res = await t.as('admin', 'above', {
+    method: 'POST',
+    url: '/api/mediation/disputes',
+    payload: {
+      type: 'neighbours', source: 'walk_in', title: '矩阵纠纷', description: '邻里因占道发生争执', location: { lon: 118.55, lat: 36.95 },
+      parties: [{ side: 'applicant', name: '张三', phone: '13612345678' }],
+      ...(risky ? { risk: { factors: { threats: true } } } : {}),
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`dispute failed: ${res.body}`);
+  return res.json().id as string;
+}
+async function agreementAtA1(t: TestApp, sign: boolean): Promise<{ disputeId: string; agreementId: string }> {
+  const disputeId = await disputeAtA1(t);
+  const res = await t.as('admin', 'above', { method: 'POST', url: `/api/mediation/disputes/${disputeId}/agreements`, payload: { terms: [{ text: '赔偿修理费', amount: 500 }] } });
+  if (res.statusCode !== 201) throw new Error(`agreement failed: ${res.body}`);
+  const agreementId = res.json().id as string;
+  if (sign) await t.as('admin', 'above', { method: 'POST', url: `/api/mediation/agreements/${agreementId}/sign`, payload: {} });
+  return { disputeId, agreementId };
+}
+async function closedDisputeAtA1(t: TestApp): Promise<string> {
+  const id = await disputeAtA1(t);
+  await t.as('admin', 'above', { method: 'POST', url: `/api/mediation/disputes/${id}/close`, payload: { outcome: 'withdrawn', note: '当事人撤回' } });
+  return id;
+}
+
 export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
   'GET /api/openapi.json': { allowed: 'public', scoped: false, request: () => ({ method: 'GET', url: '/api/openapi.json' }) },
   'POST /api/auth/login': {
@@ -646,6 +682,189 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     allowed: UNIT_READERS,
     scoped: true,
     request: (fx) => ({ method: 'GET', url: `/api/patrol/coverage?nodeId=${fx.target.id}&date=${new Date().toISOString().slice(0, 10)}` }),
+  },
+  // ---- mediation ----
+  'GET /api/mediation/disputes': { allowed: CASE_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/mediation/disputes?nodeId=${fx.target.id}&state=all` }) },
+  'POST /api/mediation/disputes': {
+    allowed: REGISTRARS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: () => ({
+      method: 'POST',
+      url: '/api/mediation/disputes',
+      payload: { type: 'noise', source: 'patrol_visit', title: '噪声纠纷', description: '楼上装修噪声扰民', location: { lon: 118.55, lat: 36.95 }, parties: [{ side: 'applicant', name: '李四' }] },
+    }),
+  },
+  'GET /api/mediation/disputes/:id': {
+    allowed: CASE_READERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/mediation/disputes/${await disputeAtA1(t)}` }),
+  },
+  'POST /api/mediation/disputes/:id/risk': {
+    allowed: ['admin', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'mediator'],
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await disputeAtA1(t)}/risk`, payload: { factors: { moneyAtStake: true } } }),
+  },
+  'POST /api/mediation/disputes/:id/review': {
+    allowed: REGISTRARS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await disputeAtA1(t)}/review`, payload: { note: '走访，双方情绪平稳' } }),
+  },
+  'GET /api/mediation/disputes/:id/mediator-candidates': {
+    allowed: CASE_MANAGERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'GET', url: `/api/mediation/disputes/${await disputeAtA1(t)}/mediator-candidates` }),
+  },
+  'POST /api/mediation/disputes/:id/mediators': {
+    allowed: CASE_MANAGERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: async (fx, _n, t) => ({
+      method: 'POST',
+      url: `/api/mediation/disputes/${await disputeAtA1(t)}/mediators`,
+      payload: { userId: fx.userIds.get('mediator.self'), body: 'committee', organisation: '李鹊村人民调解委员会' },
+    }),
+  },
+  'POST /api/mediation/assignments/:id/respond': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    // Only the mediator asked may answer.
+    expect: (role, place) => role === 'mediator' && place === 'self',
+    request: async (fx, _n, t) => {
+      const id = await disputeAtA1(t);
+      const res = await t.as('admin', 'above', { method: 'POST', url: `/api/mediation/disputes/${id}/mediators`, payload: { userId: fx.userIds.get('mediator.self'), body: 'justice_office' } });
+      return { method: 'POST', url: `/api/mediation/assignments/${res.json().id as string}/respond`, payload: { accept: true } };
+    },
+  },
+  'POST /api/mediation/disputes/:id/sessions': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({
+      method: 'POST',
+      url: `/api/mediation/disputes/${await disputeAtA1(t)}/sessions`,
+      payload: { heldAt: new Date(Date.now() - 3_600_000).toISOString(), place: '村委会调解室', attendees: ['张三', '王五'], notes: '双方陈述诉求' },
+    }),
+  },
+  'POST /api/mediation/disputes/:id/agreements': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await disputeAtA1(t)}/agreements`, payload: { terms: [{ text: '道歉并赔偿', amount: 200 }] } }),
+  },
+  'POST /api/mediation/agreements/:id/sign': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/agreements/${(await agreementAtA1(t, false)).agreementId}/sign`, payload: {} }),
+  },
+  'PUT /api/mediation/agreements/:id/file': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 204,
+    expect: notMediator,
+    request: async (_fx, _n, t) => ({
+      method: 'PUT',
+      url: `/api/mediation/agreements/${(await agreementAtA1(t, true)).agreementId}/file`,
+      headers: { 'content-type': 'application/pdf', 'x-file-name': encodeURIComponent('协议书.pdf') },
+      payload: Buffer.from('%PDF-1.4 matrix'),
+    }),
+  },
+  'GET /api/mediation/agreements/:id/file': {
+    allowed: CASE_READERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => {
+      const { agreementId } = await agreementAtA1(t, true);
+      await t.as('admin', 'above', { method: 'PUT', url: `/api/mediation/agreements/${agreementId}/file`, headers: { 'content-type': 'application/pdf' }, payload: Buffer.from('%PDF-1.4 matrix') });
+      return { method: 'GET', url: `/api/mediation/agreements/${agreementId}/file` };
+    },
+  },
+  'POST /api/mediation/terms/:id/status': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => {
+      const { agreementId } = await agreementAtA1(t, true);
+      const [term] = await t.ctx.database.query<{ id: string }>('select id from mediation_agreement_term where agreement_id = $1', [agreementId]);
+      return { method: 'POST', url: `/api/mediation/terms/${term!.id}/status`, payload: { status: 'fulfilled' } };
+    },
+  },
+  'POST /api/mediation/follow-ups/:id': {
+    allowed: CASE_WORKERS,
+    scoped: true,
+    targetsGrid: true,
+    expect: notMediator,
+    request: async (_fx, _n, t) => {
+      const { disputeId } = await agreementAtA1(t, true);
+      const [f] = await t.ctx.database.query<{ id: string }>(`select id from dispute_follow_up where dispute_id = $1 order by due_at limit 1`, [disputeId]);
+      return { method: 'POST', url: `/api/mediation/follow-ups/${f!.id}`, payload: { holds: true, recurred: false, note: '协议履行良好' } };
+    },
+  },
+  'POST /api/mediation/disputes/:id/transfer': {
+    allowed: CASE_MANAGERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await disputeAtA1(t)}/transfer`, payload: { to: 'court', note: '调解不成，引导诉讼' } }),
+  },
+  'POST /api/mediation/disputes/:id/close': {
+    allowed: CASE_MANAGERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await disputeAtA1(t)}/close`, payload: { outcome: 'failed', note: '双方分歧过大' } }),
+  },
+  'POST /api/mediation/disputes/:id/reopen': {
+    allowed: CASE_MANAGERS,
+    scoped: true,
+    targetsGrid: true,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/mediation/disputes/${await closedDisputeAtA1(t)}/reopen`, payload: { note: '当事人再次求助' } }),
+  },
+  'GET /api/mediation/tasks': {
+    allowed: ['admin', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'mediator'],
+    scoped: false,
+    request: () => ({ method: 'GET', url: '/api/mediation/tasks' }),
+  },
+  'POST /api/mediation/tasks/:id/done': {
+    allowed: ['admin', 'station_leader', 'community_officer', 'auxiliary', 'grid_worker', 'mediator'],
+    scoped: true,
+    targetsGrid: true,
+    // The assignee (the grid's community officer, at A1) or leaders of the place.
+    expect: (role, place) => (['admin', 'station_leader'].includes(role) && inTree(place)) || (role === 'community_officer' && place === 'below'),
+    request: async (_fx, _n, t) => {
+      const id = await disputeAtA1(t, true);
+      const [task] = await t.ctx.database.query<{ id: string }>(`select id from mediation_task where dispute_id = $1`, [id]);
+      return { method: 'POST', url: `/api/mediation/tasks/${task!.id}/done`, payload: { note: '已上门稳控' } };
+    },
+  },
+  'GET /api/mediation/screening': {
+    allowed: [...REGISTRARS, 'inspector'],
+    scoped: true,
+    request: (fx) => ({ method: 'GET', url: `/api/mediation/screening?nodeId=${fx.target.id}` }),
+  },
+  'GET /api/mediation/figures': { allowed: FIGURE_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/mediation/figures?nodeId=${fx.target.id}` }) },
+  'GET /api/mediation/figures.xlsx': { allowed: FIGURE_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/mediation/figures.xlsx?nodeId=${fx.target.id}` }) },
+  'GET /api/mediation/settings': { allowed: CASE_READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/mediation/settings?nodeId=${fx.target.id}` }) },
+  'PUT /api/mediation/settings': {
+    allowed: ['admin', 'station_leader'],
+    scoped: true,
+    request: (fx) => ({ method: 'PUT', url: '/api/mediation/settings', payload: { nodeId: fx.target.id, followUpDays: [7, 30], reviewIntervalDays: 30 } }),
   },
 };
 
