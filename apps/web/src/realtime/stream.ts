@@ -136,3 +136,14 @@ export function clock(seconds: number): string {
 export function newKey(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 }
+
+/**
+ * A page that takes the whole screen (terminal, big screen): the shell's header and menu are hidden
+ * while it is shown, so a phone's layout viewport stays at the phone's width.
+ */
+export function useSoloPage(): void {
+  useEffect(() => {
+    document.body.classList.add('pa-solo');
+    return () => document.body.classList.remove('pa-solo');
+  }, []);
+}

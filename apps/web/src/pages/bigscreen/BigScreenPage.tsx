@@ -9,10 +9,11 @@ import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/compon
 import { CanvasRenderer } from 'echarts/renderers';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
-import { useIncidentStream, useNow } from '../../realtime/stream';
+import { useIncidentStream, useSoloPage, useNow } from '../../realtime/stream';
 import type { Category, DispatchStats, IncidentSummary, LivePosition } from '../../realtime/types';
 import { CommandMap } from '../command/CommandMap';
 import { categoryName } from '../command/codes';
+import '../terminal/terminal.css';
 import './bigscreen.css';
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
@@ -47,6 +48,7 @@ export default function BigScreenPage() {
   const { user } = useSession();
   const navigate = useNavigate();
   const now = useNow(1000);
+  useSoloPage();
   const [stats, setStats] = useState<DispatchStats | null>(null);
   const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
   const [live, setLive] = useState<LivePosition[]>([]);

@@ -7,7 +7,7 @@ import { api } from '../../api/client';
 import { useErrorMessage } from '../../api/hooks';
 import { useSession, useSessionApi } from '../../auth/session';
 import { LanguageSwitch } from '../../shell/LanguageSwitch';
-import { newKey, useIncidentStream } from '../../realtime/stream';
+import { newKey, useIncidentStream, useSoloPage } from '../../realtime/stream';
 import type { Briefing, StreamMessage, UnitView } from '../../realtime/types';
 import { Outbox, type OutboxItem } from './outbox';
 import './terminal.css';
@@ -105,6 +105,7 @@ export default function TerminalPage() {
   const navigate = useNavigate();
   const showError = useErrorMessage();
   useInstallable();
+  useSoloPage();
 
   const prefix = `pingan.terminal.${user.id}`;
   const outbox = useMemo(() => new Outbox(`${prefix}.outbox`), [prefix]);
