@@ -59,8 +59,8 @@ export default function CoveragePage() {
         xAxis: [{ type: 'value', name: '' }],
         yAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { width: 110, overflow: 'truncate' } },
         series: [
-          { name: t('units.coverage.minutes'), type: 'bar', data: rows.map((r) => r.minutes), itemStyle: { color: '#1d4ed8' } },
-          { name: t('units.coverage.distance'), type: 'bar', data: rows.map((r) => r.distanceKm), itemStyle: { color: '#f59e0b' } },
+          { name: t('units.coverage.minutes'), type: 'bar', data: rows.map((r) => r.minutes), itemStyle: { color: '#1d4ed8' }, barMaxWidth: 14 },
+          { name: t('units.coverage.distance'), type: 'bar', data: rows.map((r) => r.distanceKm), itemStyle: { color: '#f59e0b' }, barMaxWidth: 14 },
         ],
       },
       true,

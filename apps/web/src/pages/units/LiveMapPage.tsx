@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Alert, Badge, Card, Col, Drawer, Empty, List, Row, Space, Switch, Tag, Typography } from 'antd';
+import { Alert, Badge, Button, Card, Col, Empty, List, Row, Space, Switch, Tag, Typography } from 'antd';
+import { CloseOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { Marker } from 'maplibre-gl';
 import { api } from '../../api/client';
@@ -7,7 +8,7 @@ import { useSession } from '../../auth/session';
 import { formatTime, typeColors, usePolling, useNow, type LiveView, type UnitView } from './api';
 import { TypeTag, ageText, typeLabel, useNode } from './common';
 import { fitPoints, useBaseMap } from './mapkit';
-import { UnitDetails } from './UnitBoardPage';
+import { UnitDetails } from './UnitDetails';
 
 const REFRESH_MS = 3000;
 
@@ -144,6 +145,17 @@ export default function LiveMapPage() {
           <div ref={container} className="pa-map" data-testid="live-map" data-drawn={base.drawn ?? ''} data-units={live?.items.length ?? ''} />
         </Col>
         <Col xs={24} lg={6}>
+          {selected ? (
+            <Card
+              size="small"
+              style={{ marginBottom: 12 }}
+              title={unit ? `${unit.callSign} · ${unit.name}` : ''}
+              extra={<Button type="text" size="small" icon={<CloseOutlined />} onClick={() => setSelected(null)} data-testid="live-details-close" />}
+              data-testid="live-details"
+            >
+              {unit ? <UnitDetails unit={unit} compact /> : null}
+            </Card>
+          ) : null}
           <Card
             size="small"
             title={
@@ -162,7 +174,7 @@ export default function LiveMapPage() {
             <List
               size="small"
               data-testid="live-list"
-              style={{ maxHeight: 'calc(100vh - 300px)', overflow: 'auto' }}
+              style={{ maxHeight: selected ? 'calc(100vh - 640px)' : 'calc(100vh - 300px)', minHeight: 160, overflow: 'auto' }}
               dataSource={items}
               locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('units.live.empty')} /> }}
               renderItem={(v) => (
@@ -189,9 +201,6 @@ export default function LiveMapPage() {
           </Card>
         </Col>
       </Row>
-      <Drawer open={!!selected} onClose={() => setSelected(null)} width={420} title={unit ? `${unit.callSign} · ${unit.name}` : ''} mask={false} data-testid="live-drawer">
-        {unit ? <UnitDetails unit={unit} /> : null}
-      </Drawer>
     </Space>
   );
 }

@@ -470,9 +470,11 @@ export default function PatrolPage() {
               </Space>
             ) : null}
           </Space>
-          <Typography.Text strong>
-            {t('units.patrol.checkpoints')} ({planDraft.checkpoints.length})
-          </Typography.Text>
+          <div>
+            <Typography.Text strong>
+              {t('units.patrol.checkpoints')} ({planDraft.checkpoints.length})
+            </Typography.Text>
+          </div>
           <Alert type="info" showIcon message={t('units.patrol.checkpointHint')} style={{ margin: '4px 0 8px' }} />
           <Table<Checkpoint & { i: number }>
             size="small"
@@ -660,6 +662,7 @@ export default function PatrolPage() {
               setRunUnit(plans.data?.items.find((p) => p.id === v)?.unitId ?? undefined);
             }}
             options={(plans.data?.items ?? []).filter((p) => p.active).map((p) => ({ value: p.id, label: p.name }))}
+            data-testid="run-plan"
           />
           <Select
             allowClear
@@ -669,7 +672,7 @@ export default function PatrolPage() {
             onChange={setRunUnit}
             options={(units.data?.items ?? []).filter((u) => u.onDuty && u.type !== 'service_station').map((u) => ({ value: u.id, label: u.callSign }))}
           />
-          <Button icon={<PlayCircleOutlined />} disabled={!runPlan} onClick={() => void startRun()}>
+          <Button icon={<PlayCircleOutlined />} disabled={!runPlan} onClick={() => void startRun()} data-testid="run-start">
             {t('units.patrol.startRun')}
           </Button>
         </Space>

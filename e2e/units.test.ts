@@ -1,0 +1,320 @@
+/**
+ * Units, live positions and patrols in the browser against the real server: the station leader of 李鹊
+ * opens the unit board and toggles a unit's duty, watches the live map, replays a track (positions
+ * reported first through POST /api/units/positions by the dispatcher), draws a patrol zone and a plan
+ * with two checkpoints, starts and ends a run, and opens the coverage and reach pages. Screenshots
+ * (Chinese) land in docs/screenshots/.
+ *
+ *   node --import tsx e2e/run.ts units
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { DEMO_PASSWORD, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
+
+const skip = skipReason();
+if (skip) console.log(skip);
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, name) });
+}
+
+interface ApiSession {
+  call<T>(method: string, url: string, body?: unknown): Promise<T>;
+}
+
+/** Log in over HTTP (cookie + CSRF token) for setting up data the way a terminal or a dispatcher would. */
+async function apiLogin(baseUrl: string, username: string): Promise<ApiSession> {
+  const r = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
+  assert.equal(r.status, 200, `login ${username}: ${r.status}`);
+  const cookie = r.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const { csrfToken } = (await r.json()) as { csrfToken: string };
+  return {
+    async call<T>(method: string, url: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${baseUrl}${url}`, {
+        method,
+        headers: { cookie, 'x-csrf-token': csrfToken, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      assert.ok(res.ok, `${method} ${url}: ${res.status} ${text}`);
+      return (text ? JSON.parse(text) : undefined) as T;
+    },
+  };
+}
+
+interface Unit {
+  id: string;
+  callSign: string;
+  type: string;
+  homeNodeId: string;
+  onDuty: boolean;
+  dutyChangedAt: string | null;
+}
+
+interface Node {
+  id: string;
+  geometry: { type: string; coordinates: number[][][] | number[][][][] } | null;
+  children: Node[];
+}
+
+function firstRing(g: NonNullable<Node['geometry']>): number[][] {
+  return g.type === 'Polygon' ? (g.coordinates as number[][][])[0]! : (g.coordinates as number[][][][])[0]![0]!;
+}
+
+/** Click the map at an offset (px) from its centre. */
+async function clickMap(page: Page, testId: string, dx: number, dy: number, button: 'left' | 'right' = 'left'): Promise<void> {
+  const box = await page.getByTestId(testId).boundingBox();
+  assert.ok(box, 'the map has a box');
+  await page.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2 + dy, { button });
+}
+
+async function waitDrawn(page: Page, testId: string): Promise<void> {
+  await page.waitForFunction((id) => (document.querySelector(`[data-testid="${id}"]`)?.getAttribute('data-drawn') ?? '') !== '', testId, { timeout: 30_000 });
+}
+
+describe('units, live positions and patrols', { skip }, () => {
+  let h: Harness;
+  let dispatcher: ApiSession;
+  let car: Unit;
+  let foot: Unit;
+  const problems: string[] = [];
+
+  before(async () => {
+    h = await startHarness();
+    dispatcher = await apiLogin(h.baseUrl, 'dispatcher');
+    const { items } = await dispatcher.call<{ items: Unit[] }>('GET', '/api/units');
+    const lique = items.filter((u) => u.callSign.startsWith('李鹊'));
+    car = lique.find((u) => u.callSign === '李鹊巡01')!;
+    foot = lique.find((u) => u.callSign === '李鹊步01')!;
+    assert.ok(car && foot, `李鹊 units: ${lique.map((u) => u.callSign).join(', ')}`);
+
+    // A track for 李鹊巡01 and 李鹊巡02: circles around a grid of 李鹊, one point every 10 s up to now,
+    // all after the unit went on duty (earlier points would be refused as off duty).
+    const node = await dispatcher.call<Node>('GET', `/api/jurisdictions/${car.homeNodeId}`);
+    const grids = node.children.filter((c) => c.geometry);
+    const now = Date.now();
+    const tracks: { unit: Unit; grid: Node }[] = [{ unit: car, grid: grids[0]! }];
+    const car2 = lique.find((u) => u.callSign === '李鹊巡02');
+    if (car2) tracks.push({ unit: car2, grid: grids[Math.floor(grids.length / 2)]! });
+    for (const { unit, grid } of tracks) {
+      const ring = firstRing(grid.geometry!);
+      const cx = ring.reduce((a, p) => a + p[0]!, 0) / ring.length;
+      const cy = ring.reduce((a, p) => a + p[1]!, 0) / ring.length;
+      const since = unit.dutyChangedAt ? Date.parse(unit.dutyChangedAt) + 2000 : now - 30 * 60_000;
+      const start = Math.max(since, now - 30 * 60_000);
+      const points = [];
+      for (let t = start, i = 0; t <= now - 1000; t += 10_000, i++) {
+        const a = (i / 60) * 2 * Math.PI;
+        const r = 0.004 + 0.001 * Math.sin(i / 7);
+        points.push({ t: new Date(t).toISOString(), lon: cx + r * Math.cos(a), lat: cy + r * 0.8 * Math.sin(a), accuracy: 8, speed: 4.2, heading: 0 });
+      }
+      const answer = await dispatcher.call<{ stored: number; counts: Record<string, number> }>('POST', '/api/units/positions', { unitId: unit.id, points });
+      assert.ok(answer.stored >= Math.min(2, points.length), `stored for ${unit.callSign}: ${JSON.stringify(answer.counts)}`);
+    }
+    // 李鹊摩01 reported once, long ago: the live map greys it (only when it was on duty that long).
+    const moto = lique.find((u) => u.callSign === '李鹊摩01');
+    const old = now - 8 * 60_000;
+    if (moto?.dutyChangedAt && Date.parse(moto.dutyChangedAt) < old - 1000) {
+      const ring = firstRing(grids[1]!.geometry!);
+      await dispatcher.call('POST', '/api/units/positions', { unitId: moto.id, points: [{ t: new Date(old).toISOString(), lon: ring[0]![0]! + 0.002, lat: ring[0]![1]! - 0.002 }] });
+    }
+  });
+
+  after(async () => {
+    await h?.close();
+  });
+
+  async function leaderPage(): Promise<Page> {
+    const page = await h.newPage({ width: 1440, height: 900 });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await h.login(page, 'leader.lique');
+    return page;
+  }
+
+  it('shows the unit board and toggles a unit off and on duty', async () => {
+    const page = await leaderPage();
+    await page.getByTestId('nav-units').click();
+    await page.waitForURL('**/units');
+    const table = page.getByTestId('units-table');
+    const row = table.locator(`tr[data-callsign="${foot.callSign}"]`);
+    await row.waitFor();
+    assert.equal(await table.locator('tr[data-callsign^="李鹊"]').count(), await table.locator('tbody tr.ant-table-row').count(), 'only 李鹊 units');
+    assert.match(await row.getByTestId('unit-duty-tag').innerText(), /在岗/);
+
+    await row.getByTestId('unit-duty-switch').click();
+    await page.waitForFunction((cs) => document.querySelector(`tr[data-callsign="${cs}"] [data-testid="unit-duty-tag"]`)?.textContent === '不在岗', foot.callSign);
+    let after = await dispatcher.call<Unit>('GET', `/api/units/${foot.id}`);
+    assert.equal(after.onDuty, false);
+    await row.getByTestId('unit-duty-switch').click();
+    await page.waitForFunction((cs) => document.querySelector(`tr[data-callsign="${cs}"] [data-testid="unit-duty-tag"]`)?.textContent === '在岗', foot.callSign);
+    after = await dispatcher.call<Unit>('GET', `/api/units/${foot.id}`);
+    assert.equal(after.onDuty, true);
+
+    // The car's last report shows as online.
+    const carRow = table.locator(`tr[data-callsign="${car.callSign}"]`);
+    await carRow.getByText('在线').waitFor();
+    await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await shot(page, 'units-board.png');
+    await carRow.getByTestId('unit-open').click();
+    await page.getByTestId('unit-details').waitFor();
+    assert.match(await page.getByTestId('unit-details').innerText(), /张警官/);
+  });
+
+  it('shows the units on the live map over the grids, stale ones greyed', async () => {
+    const page = await leaderPage();
+    await page.getByTestId('nav-units-live').click();
+    await page.waitForURL('**/units/live');
+    await waitDrawn(page, 'live-map');
+    await page.locator(`[data-testid="live-marker"][data-callsign="${car.callSign}"]`).waitFor();
+    assert.equal(await page.locator(`[data-testid="live-marker"][data-callsign="${car.callSign}"]`).getAttribute('data-stale'), 'false');
+    const stale = await page.locator('[data-testid="live-marker"][data-stale="true"]').count();
+    const moto = page.locator('[data-testid="live-marker"][data-callsign="李鹊摩01"]');
+    if (await moto.count()) assert.equal(await moto.getAttribute('data-stale'), 'true');
+    await page.locator(`[data-testid="live-marker"][data-callsign="${car.callSign}"]`).click();
+    await page.getByTestId('unit-details').waitFor();
+    assert.match(await page.getByTestId('live-details').innerText(), /李鹊巡01[\s\S]*张警官/);
+    await page.waitForTimeout(500);
+    await shot(page, 'units-map.png');
+    assert.ok(stale >= 0);
+  });
+
+  it('replays a track with a speed control and a time slider', async () => {
+    const page = await leaderPage();
+    await page.getByTestId('nav-units-replay').click();
+    await page.waitForURL('**/units/replay');
+    await page.getByTestId('replay-unit').click();
+    await page.keyboard.type('李鹊巡01');
+    await page.locator('.ant-select-item-option', { hasText: '李鹊巡01' }).first().click();
+    await page.getByTestId('replay-load').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="replay-map"]')?.getAttribute('data-points') ?? 0) > 1);
+    await page.getByTestId('replay-head').waitFor();
+    const before = await page.getByTestId('replay-time').innerText();
+    await page.getByTestId('replay-speed').getByText('60×').click();
+    await page.getByTestId('replay-play').click();
+    await page.waitForFunction((t0) => document.querySelector('[data-testid="replay-time"]')?.textContent !== t0, before);
+    await page.waitForTimeout(1500);
+    await page.getByTestId('replay-play').click(); // pause
+    const during = await page.getByTestId('replay-time').innerText();
+    assert.notEqual(during, before, 'the clock moved');
+    await shot(page, 'units-replay.png');
+  });
+
+  it('draws a patrol zone and a plan with two checkpoints, then runs it', async () => {
+    const page = await leaderPage();
+    await page.getByTestId('nav-patrol').click();
+    await page.waitForURL('**/patrol');
+    await waitDrawn(page, 'patrol-map');
+
+    await page.getByTestId('zone-new').click();
+    await page.getByTestId('zone-name').fill('李鹊集市巡区');
+    for (const [dx, dy] of [[-120, -90], [120, -90], [140, 80], [-110, 100]] as const) await clickMap(page, 'patrol-map', dx, dy);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="zone-vertex"]').length === 4);
+    // Drag a corner a little: the polygon follows.
+    const v = await page.locator('[data-testid="zone-vertex"]').nth(2).boundingBox();
+    assert.ok(v);
+    await page.mouse.move(v.x + v.width / 2, v.y + v.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(v.x + 30, v.y + 20, { steps: 5 });
+    await page.mouse.up();
+    assert.match(await page.getByTestId('zone-vertex-count').innerText(), /4/);
+    await page.getByTestId('zone-save').click();
+    await page.getByTestId('zone-list').getByText('李鹊集市巡区').waitFor();
+
+    await page.getByTestId('tab-plans').click();
+    await page.getByTestId('plan-new').click();
+    await page.getByTestId('plan-name').fill('集市早巡');
+    await page.getByTestId('plan-unit').click();
+    await page.keyboard.type('李鹊巡01');
+    await page.locator('.ant-select-item-option', { hasText: '李鹊巡01' }).first().click();
+    await clickMap(page, 'patrol-map', -50, -20);
+    await clickMap(page, 'patrol-map', 60, 30);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="checkpoint-marker"]').length === 2);
+    assert.equal(await page.getByTestId('plan-checkpoints').locator('tbody tr.ant-table-row').count(), 2);
+    // The first checkpoint counts on arrival (no dwell); the second keeps the default minute.
+    const dwell = page.getByTestId('plan-checkpoints').locator('tbody tr.ant-table-row').first().locator('.ant-input-number input').nth(1);
+    await dwell.fill('0');
+    await page.waitForTimeout(300);
+    await shot(page, 'patrol-plan.png');
+    await page.getByTestId('plan-save').click();
+    await page.getByTestId('plan-list').getByText('集市早巡').waitFor();
+
+    const leader = await apiLogin(h.baseUrl, 'leader.lique');
+    const plans = await leader.call<{ items: { id: string; name: string; zoneId: string | null; unitId: string | null; checkpoints: { lon: number; lat: number; radiusM: number }[] }[] }>(
+      'GET',
+      '/api/patrol/plans',
+    );
+    const plan = plans.items.find((p) => p.name === '集市早巡');
+    assert.ok(plan, 'the plan was saved');
+    assert.equal(plan.checkpoints.length, 2);
+    assert.equal(plan.unitId, car.id);
+    assert.ok(plan.zoneId, 'the plan is in the zone');
+
+    // A run: started in the UI, the car reports at the first checkpoint, ended in the UI.
+    await page.getByTestId('tab-runs').click();
+    const runStarted = page.waitForResponse((r) => r.url().endsWith('/api/patrol/runs') && r.request().method() === 'POST');
+    await page.getByTestId('run-plan').click();
+    await page.locator('.ant-select-item-option', { hasText: '集市早巡' }).first().click();
+    await page.getByTestId('run-start').click();
+    assert.equal((await runStarted).status(), 201);
+    await page.getByTestId('run-detail').waitFor();
+    const cp = plan.checkpoints[0]!;
+    const t0 = Date.now() + 500;
+    await dispatcher.call('POST', '/api/units/positions', {
+      unitId: car.id,
+      points: [0, 1, 2, 3].map((i) => ({ t: new Date(t0 + i * 1000).toISOString(), lon: cp.lon + i * 0.00001, lat: cp.lat })),
+    });
+    await page.waitForTimeout(4500);
+    await page.getByTestId('run-detail').getByRole('button', { name: '结束巡逻' }).click();
+    await page.getByTestId('run-detail').getByText('1 / 2').waitFor();
+    await page.getByTestId('run-detail').getByText('未到达').first().waitFor();
+  });
+
+  it('opens the coverage page (per grid, least covered first) and the reach page', async () => {
+    const page = await leaderPage();
+    await page.getByTestId('nav-patrol-coverage').click();
+    await page.waitForURL('**/patrol/coverage');
+    const rows = page.getByTestId('coverage-table').locator('tbody tr.ant-table-row');
+    await rows.first().waitFor();
+    const minutes = await rows.evaluateAll((trs) => trs.map((tr) => Number((tr.children[3]?.textContent ?? '0').trim())));
+    for (let i = 1; i < minutes.length; i++) assert.ok(minutes[i]! >= minutes[i - 1]!, `least covered first: ${minutes.join(',')}`);
+    await page.locator('[data-testid="coverage-chart"] canvas').waitFor();
+    const leader = await apiLogin(h.baseUrl, 'leader.lique');
+    const me = await leader.call<{ user: { nodeId: string } }>('GET', '/api/auth/me');
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+    const cov = await leader.call<{ items: { minutes: number }[] }>('GET', `/api/patrol/coverage?nodeId=${me.user.nodeId}&date=${day}`);
+    assert.ok(cov.items.some((i) => i.minutes > 0), 'the reported tracks cover some grid');
+    await shot(page, 'units-coverage.png');
+    await page.getByTestId('coverage-by').getByText('按巡逻区域').click();
+    await page.getByTestId('coverage-table').getByText('李鹊集市巡区').waitFor();
+
+    await page.getByTestId('nav-units-reach').click();
+    await page.waitForURL('**/units/reach');
+    await waitDrawn(page, 'reach-map');
+    await clickMap(page, 'reach-map', 0, 0);
+    await page.getByTestId('reach-compute').click();
+    await page.getByTestId('reach-table').locator('tbody tr.ant-table-row').first().waitFor();
+    assert.match(await page.getByTestId('reach-model').innerText(), /出发点/);
+    const summary = await page.getByTestId('reach-summary').innerText();
+    assert.match(summary, /全部网格[\s\S]*5 分钟: \d+(\.\d)?%/);
+    await page.waitForTimeout(500);
+    await shot(page, 'reach.png');
+  });
+
+  it('had no page errors', () => {
+    assert.deepEqual(problems, []);
+  });
+});
