@@ -319,7 +319,13 @@ export default function GridsPage() {
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !loaded || !editing?.geometry) return;
-    const ed = new PolygonEditor(map, editing.geometry, setEditState);
+    // A change of the shape answers the refusal of the previous one.
+    let first = true;
+    const ed = new PolygonEditor(map, editing.geometry, (s) => {
+      setEditState(s);
+      if (!first) setRefusal(null);
+      first = false;
+    });
     editorRef.current = ed;
     const track = () => setVertexPixels(JSON.stringify(ed.vertexPixels()));
     track();
@@ -555,6 +561,7 @@ export default function GridsPage() {
                     closable
                     onClose={() => setRefusal(null)}
                     data-testid="grids-edit-refusal"
+                    style={{ alignSelf: 'flex-start', maxWidth: 'min(560px, 100%)' }}
                     message={t('grids.panel.refused')}
                     description={
                       <Space direction="vertical" size={2}>

@@ -145,6 +145,7 @@ export default function ImportPage() {
                 />
               </Form.Item>
               <Form.Item label={t('grids.import.file')} required>
+                <div data-testid="grid-import-file">
                 <Upload.Dragger
                   accept=".geojson,.json,.zip,application/geo+json,application/json,application/zip"
                   multiple={false}
@@ -161,13 +162,13 @@ export default function ImportPage() {
                     reset();
                     return true;
                   }}
-                  data-testid="grid-import-file"
                 >
                   <p className="ant-upload-drag-icon">
                     <InboxOutlined />
                   </p>
                   <p className="ant-upload-text">{t('grids.import.choose')}</p>
                 </Upload.Dragger>
+                </div>
               </Form.Item>
               <Row gutter={8}>
                 <Col span={12}>
