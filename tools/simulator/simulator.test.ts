@@ -94,5 +94,59 @@ describe('drill simulator: a seeded hour against a real server', { timeout: 600_
       }
     }
   });
+  it('shows on the big screen the 1-3-5 figures that the event logs give', async () => {
+    const login = await fetch(`${server.url}/api/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dispatcher', password: 'pingan-demo-2026' }) });
+    const { token } = (await login.json()) as { token: string };
+    const get = async <T>(p: string) => (await (await fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${token}` } })).json()) as T;
+    const stats = await get<{ acknowledgedWithin30s: { met: number; total: number }; unitsOutWithin1m: { met: number; total: number }; onSceneInTime: { met: number; total: number } }>('/api/dispatch/stats');
+    const now = Date.now();
+    const list = await get<{ items: { id: string; core: boolean }[] }>('/api/incidents?state=all&limit=500');
+    const ack = { met: 0, total: 0 };
+    const out = { met: 0, total: 0 };
+    const scene = { met: 0, total: 0 };
+    for (const item of list.items) {
+      const log = await get<{ incident: { createdAt: string; status: string; core: boolean }; events: { type: string; at: string; data: Record<string, unknown> }[] }>(`/api/incidents/${item.id}/log`);
+      const created = Date.parse(log.incident.createdAt);
+      const units = new Map<string, { sent: number; ack?: number; scene?: number; end?: number; cancelled: boolean }>();
+      let firstOut: number | null = null;
+      for (const e of log.events) {
+        const at = Date.parse(e.at);
+        if (e.type === 'dispatch') {
+          for (const a of e.data.assignments as { unitId: string }[]) units.set(a.unitId, { sent: at, cancelled: false });
+          firstOut ??= at;
+        }
+        if (e.type === 'unit_status') {
+          const u = units.get(e.data.unitId as string)!;
+          const st = e.data.status as string;
+          if (['acknowledged', 'en_route', 'on_scene'].includes(st)) u.ack ??= at;
+          if (st === 'on_scene') u.scene ??= at;
+          if (st === 'cancelled') (u.cancelled = true), (u.end = at);
+          if (st === 'unavailable') u.end ??= at;
+        }
+        if (e.type === 'closed') {
+          for (const u of units.values()) if (u.scene === undefined && u.end === undefined) (u.cancelled = true), (u.end = at);
+        }
+      }
+      if (!['merged', 'diverted'].includes(log.incident.status)) {
+        if (firstOut !== null && firstOut - created <= 60_000) out.met++;
+        if (firstOut !== null || created < now - 60_000) out.total++;
+      }
+      const arrive = log.incident.core ? 180_000 : 300_000;
+      for (const u of units.values()) {
+        if (!(u.cancelled && u.ack === undefined && u.end! <= u.sent + 30_000)) {
+          if (u.ack !== undefined && u.ack - u.sent <= 30_000) ack.met++;
+          if (u.ack !== undefined || u.sent < now - 30_000) ack.total++;
+        }
+        const due = u.sent + arrive;
+        const endedBeforeDue = u.end !== undefined && u.scene === undefined && u.end < due;
+        if (u.scene !== undefined && u.scene <= due) scene.met++;
+        if ((u.scene !== undefined || due < now) && !endedBeforeDue) scene.total++;
+      }
+    }
+    assert.ok(ack.total > 0 && scene.total >= 0);
+    assert.deepEqual({ met: stats.acknowledgedWithin30s.met, total: stats.acknowledgedWithin30s.total }, ack, 'acknowledged within 30 s');
+    assert.deepEqual({ met: stats.unitsOutWithin1m.met, total: stats.unitsOutWithin1m.total }, out, 'units out within 1 min');
+    assert.deepEqual({ met: stats.onSceneInTime.met, total: stats.onSceneInTime.total }, scene, 'on scene within 3/5 min');
+  });
 });
 
