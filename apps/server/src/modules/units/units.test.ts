@@ -70,6 +70,66 @@ describe('PositionStore', () => {
     s.remove('a');
     assert.equal(s.latest('a'), null);
   });
+  it('answers exactly between index builds: units that moved (a little or far), appeared or left', () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 2246822507) + 0x6d2b79f5) >>> 0) / 4294967296);
+    const now = NOW;
+    const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 60_000, now: () => now });
+    const pos = new Map<string, { lon: number; lat: number; type: string; t: number }>();
+    const put = (id: string, lon: number, lat: number, t: number, type: string) => {
+      pos.set(id, { lon, lat, type, t });
+      s.set({ unitId: id, callSign: id, type, path: '/a/', t, lon, lat, accuracy: null, speed: null, heading: null });
+    };
+    for (let i = 0; i < 3000; i++) put(`u${i}`, 118.3 + rand() * 0.6, 36.9 + rand() * 0.4, now - 1000, i % 4 === 0 ? 'foot_patrol' : 'patrol_car');
+    s.rebuild();
+    const builds = s.builds;
+    // Between builds: small moves (< 250 m), far moves (kilometres), new units, removals.
+    for (let i = 0; i < 3000; i += 3) {
+      const p = pos.get(`u${i}`)!;
+      const far = i % 9 === 0;
+      put(`u${i}`, p.lon + (rand() - 0.5) * (far ? 0.2 : 0.004), p.lat + (rand() - 0.5) * (far ? 0.2 : 0.003), now, p.type);
+    }
+    for (let i = 3000; i < 3200; i++) put(`u${i}`, 118.3 + rand() * 0.6, 36.9 + rand() * 0.4, now, 'patrol_car');
+    for (let i = 1; i < 3000; i += 50) {
+      s.remove(`u${i}`);
+      pos.delete(`u${i}`);
+    }
+    const brute = (lon: number, lat: number, k: number, type: string | null, maxM: number) =>
+      [...pos].map(([id, p]) => ({ id, d: distanceM(lon, lat, p.lon, p.lat), type: p.type }))
+        .filter((x) => (type === null || x.type === type) && x.d <= maxM)
+        .sort((a, b) => a.d - b.d)
+        .slice(0, k);
+    for (let q = 0; q < 300; q++) {
+      const lon = 118.3 + rand() * 0.6;
+      const lat = 36.9 + rand() * 0.4;
+      const k = 1 + (q % 40);
+      const type = q % 3 === 0 ? 'foot_patrol' : null;
+      const maxM = q % 5 === 0 ? 3000 : Infinity;
+      const got = s.nearest(lon, lat, k, type ? (u) => u.type === type : undefined, maxM);
+      const want = brute(lon, lat, k, type, maxM);
+      assert.deepEqual(got.map((h) => h.distanceM), want.map((w) => w.d), `query ${q}`);
+      for (const h of got) assert.equal(h.distanceM, distanceM(lon, lat, h.lon, h.lat));
+    }
+    assert.equal(s.builds, builds, 'no rebuild on the query path');
+    // The moved units answer with their current position.
+    const moved = s.nearest(pos.get('u3')!.lon, pos.get('u3')!.lat, 1)[0]!;
+    assert.equal(moved.unitId, 'u3');
+    assert.equal(moved.distanceM, 0);
+  });
+
+  it('rebuilds the index by a timer, off the query path', async () => {
+    const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 20, now: () => NOW });
+    for (let i = 0; i < 500; i++) s.set({ unitId: `u${i}`, callSign: 'x', type: 'patrol_car', path: '/a/', t: NOW, lon: 118 + i * 0.001, lat: 37, accuracy: null, speed: null, heading: null });
+    await new Promise((r) => setTimeout(r, 60));
+    const built = s.builds;
+    assert.ok(built >= 1, 'built by the timer');
+    s.set({ unitId: 'u1', callSign: 'x', type: 'patrol_car', path: '/a/', t: NOW + 1, lon: 118.7, lat: 37, accuracy: null, speed: null, heading: null });
+    assert.equal(s.nearest(118.7, 37, 1)[0]!.unitId, 'u1');
+    assert.equal(s.builds, built);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(s.builds, built + 1, 'rebuilt after the change');
+    assert.equal(s.nearest(118.7, 37, 1)[0]!.unitId, 'u1');
+  });
 });
 
 describe('track analysis (hand-computed)', () => {
