@@ -88,6 +88,7 @@ describe('units, live positions and patrols', { skip }, () => {
   let dispatcher: ApiSession;
   let car: Unit;
   let foot: Unit;
+  let assignedCallSign: string | null = null;
   const problems: string[] = [];
 
   before(async () => {
@@ -121,6 +122,22 @@ describe('units, live positions and patrols', { skip }, () => {
       }
       const answer = await dispatcher.call<{ stored: number; counts: Record<string, number> }>('POST', '/api/units/positions', { unitId: unit.id, points });
       assert.ok(answer.stored >= Math.min(2, points.length), `stored for ${unit.callSign}: ${JSON.stringify(answer.counts)}`);
+    }
+    // An open incident in 李鹊 with 李鹊巡02 sent to it: the board shows it as the unit's current assignment.
+    if (car2) {
+      const cats = await dispatcher.call<{ items: { code: string; police: boolean; parentCode: string | null }[] }>('GET', '/api/incident-categories');
+      const cat = cats.items.find((c) => c.police && c.parentCode) ?? cats.items[0]!;
+      const ring = firstRing(tracks[1]!.grid.geometry!);
+      const lon = ring.reduce((a, p) => a + p[0]!, 0) / ring.length;
+      const lat = ring.reduce((a, p) => a + p[1]!, 0) / ring.length;
+      const incident = await dispatcher.call<{ id: string }>('POST', '/api/incidents', {
+        content: '集市有人因摊位发生口角，请派员处置',
+        category: cat.code,
+        priority: 3,
+        location: { lon, lat },
+      });
+      await dispatcher.call('POST', `/api/incidents/${incident.id}/dispatch`, { units: [{ unitId: car2.id }] });
+      assignedCallSign = car2.callSign;
     }
     // 李鹊摩01 reported once, long ago: the live map greys it (only when it was on duty that long).
     const moto = lique.find((u) => u.callSign === '李鹊摩01');
@@ -167,6 +184,7 @@ describe('units, live positions and patrols', { skip }, () => {
     // The car's last report shows as online.
     const carRow = table.locator(`tr[data-callsign="${car.callSign}"]`);
     await carRow.getByText('在线').waitFor();
+    if (assignedCallSign) await table.locator(`tr[data-callsign="${assignedCallSign}"]`).getByTestId('unit-assignment').waitFor();
     await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     await shot(page, 'units-board.png');
     await carRow.getByTestId('unit-open').click();

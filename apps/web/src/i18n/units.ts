@@ -37,6 +37,16 @@ export const unitsZh = {
     charging: '手机充电',
     water: '饮水',
   },
+  assignment: {
+    dispatched: '已派警',
+    acknowledged: '已接收',
+    en_route: '赶赴中',
+    on_scene: '已到场',
+    returning: '返回中',
+    cleared: '已完成',
+    unavailable: '不可用',
+    cancelled: '已取消',
+  },
   common: {
     all: '全部',
     save: '保存',
@@ -276,6 +286,16 @@ export const unitsEn: UnitsMessages = {
     certificates: 'ID services',
     charging: 'Phone charging',
     water: 'Drinking water',
+  },
+  assignment: {
+    dispatched: 'dispatched',
+    acknowledged: 'acknowledged',
+    en_route: 'en route',
+    on_scene: 'on scene',
+    returning: 'returning',
+    cleared: 'cleared',
+    unavailable: 'unavailable',
+    cancelled: 'cancelled',
   },
   common: {
     all: 'All',

@@ -18,7 +18,7 @@ import { UnitDetails } from './UnitDetails';
 
 /** The unit board: every unit of the jurisdiction with duty, members, last position and current assignment. */
 export default function UnitBoardPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const session = useSession();
   const { message } = App.useApp();
   const showError = useErrorMessage();
@@ -212,7 +212,7 @@ export default function UnitBoardPage() {
               </Button>
             ),
           },
-          { title: t('units.board.name'), dataIndex: 'name', width: 150, ellipsis: true },
+          { title: t('units.board.name'), dataIndex: 'name', width: 140, ellipsis: true },
           { title: t('units.board.type'), dataIndex: 'type', width: 100, render: (v: string) => <TypeTag type={v} t={t} /> },
           { title: t('units.board.station'), dataIndex: 'homeNodeId', width: 110, render: (id: string) => stationName(id) },
           {
@@ -278,13 +278,13 @@ export default function UnitBoardPage() {
           {
             title: t('units.board.assignment'),
             key: 'assignment',
-            width: 160,
+            width: 180,
             render: (_, u) => {
               const a = assignments.data?.get(u.id);
               return a ? (
-                <Tooltip title={a.category}>
-                  <Tag color="volcano">
-                    {a.number} · {a.status}
+                <Tooltip title={a.number}>
+                  <Tag color="volcano" data-testid="unit-assignment" style={{ maxWidth: 168, overflow: 'hidden', textOverflow: 'ellipsis' }}>
+                    {i18n.language === 'en' ? a.categoryEn : a.category} · {t(`units.assignment.${a.status}`, { defaultValue: a.status })}
                   </Tag>
                 </Tooltip>
               ) : (

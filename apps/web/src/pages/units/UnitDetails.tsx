@@ -6,7 +6,7 @@ import { LiveTag, TypeTag, functionLabel } from './common';
 /** What a unit is, where it is and what it does now (board drawer and live map). */
 export function UnitDetails(props: { unit: UnitView; stationName?: (id: string) => string; assignment?: CurrentAssignment; compact?: boolean }) {
   const { unit: u, assignment } = props;
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <Space direction="vertical" style={{ width: '100%' }} data-testid="unit-details">
       <Descriptions size="small" column={1} bordered={!props.compact}>
@@ -32,7 +32,7 @@ export function UnitDetails(props: { unit: UnitView; stationName?: (id: string) 
             {u.live.accuracy !== null ? ` · ±${Math.round(u.live.accuracy)} m` : ''}
           </Descriptions.Item>
         ) : null}
-        <Descriptions.Item label={t('units.board.assignment')}>{assignment ? `${assignment.number} · ${assignment.category} · ${assignment.status}` : '—'}</Descriptions.Item>
+        <Descriptions.Item label={t('units.board.assignment')}>{assignment ? `${assignment.number} · ${i18n.language === 'en' ? assignment.categoryEn : assignment.category} · ${t(`units.assignment.${assignment.status}`, { defaultValue: assignment.status })}` : '—'}</Descriptions.Item>
         {u.notes ? <Descriptions.Item label={t('units.board.notes')}>{u.notes}</Descriptions.Item> : null}
       </Descriptions>
       {u.station ? (

@@ -202,6 +202,7 @@ export interface CurrentAssignment {
   incidentId: string;
   number: string;
   category: string;
+  categoryEn: string;
   status: string;
 }
 
@@ -211,7 +212,11 @@ export interface CurrentAssignment {
  */
 export async function loadCurrentAssignments(signal: AbortSignal, limit = 40): Promise<Map<string, CurrentAssignment>> {
   const out = new Map<string, CurrentAssignment>();
-  const open = await api.get<{ items: IncidentSummary[] }>('/api/incidents', { query: { state: 'open', limit }, signal });
+  const [open, cats] = await Promise.all([
+    api.get<{ items: IncidentSummary[] }>('/api/incidents', { query: { state: 'open', limit }, signal }),
+    api.get<{ items: { code: string; nameZh: string; nameEn: string }[] }>('/api/incident-categories', { signal }).catch(() => ({ items: [] })),
+  ]);
+  const names = new Map(cats.items.map((c) => [c.code, c]));
   const details = await Promise.all(
     open.items.slice(0, limit).map((i) =>
       api
@@ -223,7 +228,8 @@ export async function loadCurrentAssignments(signal: AbortSignal, limit = 40): P
     if (!d) continue;
     for (const a of d.assignments ?? []) {
       if (a.clearedAt || a.cancelledAt) continue;
-      if (!out.has(a.unitId)) out.set(a.unitId, { incidentId: d.id, number: d.number, category: d.category, status: a.status });
+      const c = names.get(d.category);
+      if (!out.has(a.unitId)) out.set(a.unitId, { incidentId: d.id, number: d.number, category: c?.nameZh ?? d.category, categoryEn: c?.nameEn ?? d.category, status: a.status });
     }
   }
   return out;
