@@ -127,6 +127,16 @@ export default function CommandPage() {
   const refreshList = useRef<ReturnType<typeof setTimeout> | null>(null);
   const onEvent = useCallback(
     (m: StreamMessage) => {
+      const data = m.data ?? {};
+      if (m.event === 'unit_status' && m.incidentId && typeof data.assignmentId === 'string' && typeof data.status === 'string') {
+        // Show the new status at once; the refetch below brings the timers and the log.
+        const id = m.incidentId;
+        setDetails((cur) => {
+          const d = cur[id];
+          if (!d) return cur;
+          return { ...cur, [id]: { ...d, assignments: d.assignments.map((a) => (a.id === data.assignmentId ? { ...a, status: data.status as typeof a.status } : a)) } };
+        });
+      }
       if (m.incidentId) void loadDetail(m.incidentId).catch(() => undefined);
       if (refreshList.current) clearTimeout(refreshList.current);
       refreshList.current = setTimeout(() => void loadIncidents().catch(() => undefined), 150);
