@@ -332,6 +332,54 @@ describe('units, live positions and patrols', { skip }, () => {
     await shot(page, 'reach.png');
   });
 
+  it('creates a unit through the form with a member picked from the accounts', async () => {
+    const page = await leaderPage();
+    await page.goto('/units');
+    await page.getByTestId('units-table').locator('tbody tr.ant-table-row').first().waitFor();
+    await page.getByTestId('units-create').click();
+    const sent: (string | undefined)[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/units') sent.push(r.headers()['idempotency-key']);
+    });
+    await page.getByTestId('unit-form-callsign').fill('李鹊步02');
+    await page.getByTestId('unit-form-name').fill('李鹊夜间步巡组');
+    await page.getByTestId('unit-form-type').click();
+    await page.locator('.ant-select-item-option', { hasText: '步巡' }).first().click();
+    await page.getByTestId('unit-form-members').click();
+    await page.keyboard.type('刘辅警');
+    await page.locator('.ant-select-item-option', { hasText: '刘辅警' }).first().click();
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="unit-form"] .ant-modal-footer .ant-btn-primary, .ant-modal-footer .ant-btn-primary').first().click();
+    const row = page.getByTestId('units-table').locator('tr[data-callsign="李鹊步02"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /刘辅警/);
+    assert.equal(sent.length, 1);
+    assert.match(sent[0] ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  it('shows service stations (functions, staffing, staff now) to the dispatcher, in English too', async () => {
+    const page = await h.newPage({ width: 1440, height: 900 });
+    await h.login(page, 'dispatcher');
+    await page.goto('/units');
+    await page.getByTestId('units-filter-type').click();
+    await page.locator('.ant-select-item-option', { hasText: '警务服务站' }).first().click();
+    const first = page.getByTestId('units-table').locator('tbody tr.ant-table-row').first();
+    await first.waitFor();
+    assert.match(await first.innerText(), /站0\d[\s\S]*警务服务站[\s\S]*当前在岗人数: \d/);
+    await first.getByTestId('unit-open').click();
+    const station = page.getByTestId('station-details');
+    await station.waitFor();
+    assert.match(await station.innerText(), /接待报警[\s\S]*08:00–20:00: 3/);
+    await page.keyboard.press('Escape');
+
+    await page.getByTestId('lang-switch').getByText('EN').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="nav-units"]')?.textContent === 'Units');
+    assert.match(await first.innerText(), /Service station[\s\S]*Staff now: \d/);
+    await page.getByTestId('nav-patrol').click();
+    await page.getByText('Zones').first().waitFor();
+    await page.getByTestId('lang-switch').getByText('中文').click();
+  });
+
   it('had no page errors', () => {
     assert.deepEqual(problems, []);
   });
