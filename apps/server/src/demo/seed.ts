@@ -6,6 +6,7 @@ import { hashPassword } from '../platform/auth/service.js';
 import type { Database, Executor } from '../platform/db/index.js';
 import { rows } from '../platform/db/rows.js';
 import { users } from '../platform/db/schema.js';
+import { insertDemoMediation } from '../../../../tools/demo-mediation.js';
 
 /** A node to load: the shape tools/demo-county produces and imports reuse. */
 export interface SeedNode {
@@ -197,6 +198,8 @@ export async function seedDemo(database: Database, county: SeedCounty): Promise<
       }),
     );
     const units = await insertDemoUnits(tx, county, byCode, passwordHash);
+    // A year of disputes up to today (a few seconds on the embedded engine).
+    if (county.nodes.some((n) => n.code === '370523')) await insertDemoMediation(tx);
     await appendAudit(tx, null, {
       action: 'demo.seed',
       entityType: 'jurisdiction_node',

@@ -1,5 +1,6 @@
 import type { Messages } from './zh-CN';
 import { unitsEn } from './units';
+import { mediationEn } from '../pages/mediation/i18n';
 import { gridsEn } from './grids';
 
 export const en: Messages = {
@@ -131,4 +132,5 @@ export const en: Messages = {
   },
   units: unitsEn,
   grids: gridsEn,
+  mediation: mediationEn,
 };

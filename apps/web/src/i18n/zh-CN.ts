@@ -1,5 +1,6 @@
 /** Chinese (default). Keys mirror en.ts; a missing key falls back to Chinese. */
 import { unitsZh } from './units';
+import { mediationZh } from '../pages/mediation/i18n';
 import { gridsZh } from './grids';
 export const zhCN = {
   app: { name: '平安', fullName: "平安 Ping'an", tagline: '基层平安建设与社会治理平台' },
@@ -130,6 +131,7 @@ export const zhCN = {
   },
   units: unitsZh,
   grids: gridsZh,
+  mediation: mediationZh,
 } as const;
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -2,6 +2,7 @@ import { createElement, lazy, type ComponentType, type LazyExoticComponent, type
 import { AlertOutlined, AuditOutlined, DashboardOutlined, EnvironmentOutlined, HomeOutlined, MobileOutlined, TeamOutlined } from '@ant-design/icons';
 import { roles as allRoles, type Role } from '@pingan/contracts';
 import { unitsNavEntries } from '../pages/units/nav';
+import { mediationNavEntries } from '../pages/mediation/nav';
 import { gridsNavEntries } from '../pages/grids/nav';
 
 /**
@@ -91,6 +92,7 @@ export const navRegistry: NavEntry[] = [
     element: lazy(() => import('../pages/users/UsersPage')),
   },
   ...unitsNavEntries,
+  ...mediationNavEntries,
 ];
 
 /**
