@@ -483,6 +483,13 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     expect: (role, place) => DISPATCHERS.includes(role) && inTree(place),
     request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/assignments/${await dispatchedAssignment(t)}/status`, payload: { status: 'acknowledged' } }),
   },
+  'POST /api/assignments/:id/reassign': {
+    allowed: DISPATCHERS,
+    scoped: true,
+    targetsGrid: true,
+    ok: 201,
+    request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/assignments/${await dispatchedAssignment(t)}/reassign`, payload: { unitId: await unitAtA(t) } }),
+  },
   'POST /api/incidents/:id/close': {
     allowed: ['admin', 'dispatcher', 'station_leader', 'community_officer'],
     scoped: true,

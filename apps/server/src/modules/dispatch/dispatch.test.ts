@@ -234,6 +234,22 @@ describe('call intake and dispatch', () => {
     assert.deepEqual(escalations[0]!.data.notify, ['station_leader', 'dispatcher']);
   });
 
+  it('reassigns a unit that has not arrived to another in one step', async () => {
+    const { id } = (await intake(fight)).json() as { id: string };
+    const mk = async (cs: string) =>
+      (await t.ctx.database.query<{ id: string }>(`insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ($1, $1, 'patrol_car', $2, $3, true) returning id`, [cs, t.fx.target.id, t.fx.target.path]))[0]!.id;
+    const first = await mk('李鹊21');
+    const second = await mk('李鹊22');
+    const sent = (await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: first }] } })).json() as { assignments: { assignmentId: string }[] };
+    const re = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/assignments/${sent.assignments[0]!.assignmentId}/reassign`, payload: { unitId: second, reason: '原车辆故障' } });
+    assert.equal(re.statusCode, 201, re.body);
+    const d = (await t.as('dispatcher', 'above', { url: `/api/incidents/${id}` })).json() as { assignments: { unitId: string; status: string }[]; timers: { assignmentId: string; state: string }[] };
+    assert.deepEqual(d.assignments.map((a) => [a.unitId, a.status]), [[first, 'cancelled'], [second, 'dispatched']]);
+    assert.ok(d.timers.filter((x) => x.assignmentId === sent.assignments[0]!.assignmentId).every((x) => x.state === 'cancelled'));
+    const again = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/assignments/${sent.assignments[0]!.assignmentId}/reassign`, payload: { unitId: first } });
+    assert.equal(again.statusCode, 409, 'a cancelled assignment cannot be reassigned again');
+  });
+
   it('applies 1-3-5 targets configured for the jurisdiction (nearest ancestor wins)', async () => {
     const put = await t.as('station_leader', 'self', { method: 'PUT', url: `/api/dispatch/targets/${t.fx.target.id}`, payload: { acknowledgeSeconds: 45, arriveOtherSeconds: 240 } });
     assert.equal(put.statusCode, 200, put.body);

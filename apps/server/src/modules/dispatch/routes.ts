@@ -221,6 +221,24 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
   );
 
   app.post(
+    '/api/assignments/:id/reassign',
+    {
+      config: { access: { roles: dispatchers } },
+      schema: {
+        tags: ['dispatch'],
+        summary: 'Reassign: cancel a unit that has not arrived and send another in its place',
+        params: IdParams,
+        body: z.object({ unitId: z.string().uuid(), reason: z.string().trim().max(200).optional() }),
+        response: { 201: Ok, ...ApiErrorSchemas },
+      },
+    },
+    async (req, reply) => {
+      reply.code(201);
+      return dispatch.reassign(actorOf(req), req.params.id, req.body.unitId, req.body.reason);
+    },
+  );
+
+  app.post(
     '/api/incidents/:id/close',
     { config: { access: { roles: closers } }, schema: { tags: ['dispatch'], summary: 'Close with a disposition and a short result', params: IdParams, body: CloseBody, response: { 200: Ok, ...ApiErrorSchemas } } },
     async (req) => dispatch.close(actorOf(req), req.params.id, req.body),

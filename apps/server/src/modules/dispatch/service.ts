@@ -198,6 +198,72 @@ export function createDispatchService(deps: {
     return 'new';
   }
 
+  /** Send units to an incident inside a command: checks, assignments, 1-3-5 timers, the event and the audit. */
+  async function sendUnits(
+    tx: Tx,
+    at: Date,
+    emit: (e: Omit<NewIncidentEvent, 'at'>) => void,
+    actor: Actor,
+    incident: IncidentRow,
+    body: z.infer<typeof DispatchBody>,
+  ) {
+    const incidentId = incident.id;
+    const unitIds = body.units.map((u) => u.unitId);
+    if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
+    const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null }>(
+      tx,
+      sql`select id, call_sign, path, on_duty, retired_at from unit where id = any(${uuidArray(unitIds)}::uuid[])`,
+    );
+    const problems: { field: string; message: string }[] = [];
+    for (const [i, u] of body.units.entries()) {
+      const unit = found.find((f) => f.id === u.unitId);
+      if (!unit || unit.retired_at) problems.push({ field: `body.units.${i}.unitId`, message: 'is not a known unit' });
+      else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
+    }
+    if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
+    const busy = await rows<{ unit_id: string; number: string }>(
+      tx,
+      sql`select a.unit_id, i.number from incident_assignment a join incident i on i.id = a.incident_id
+          where a.unit_id = any(${uuidArray(unitIds)}::uuid[]) and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`,
+    );
+    if (busy.length) {
+      const names = busy.map((b) => `${found.find((f) => f.id === b.unit_id)?.call_sign} (on ${b.number})`);
+      throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
+    }
+    const targets = await targetsFor(tx, incident.node_path);
+    const created: { assignmentId: string; unitId: string }[] = [];
+    for (const u of body.units) {
+      const [a] = await rows<{ id: string }>(
+        tx,
+        sql`insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
+            values (${incidentId}, ${u.unitId}, 'dispatched', ${u.role}, ${u.reason ?? null}, ${at},
+              ${JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }])}::jsonb)
+            returning id`,
+      );
+      created.push({ assignmentId: a!.id, unitId: u.unitId });
+      await insertTimer(tx, { incidentId, assignmentId: a!.id, kind: 'acknowledge', start: at, seconds: targets.acknowledgeSeconds, warnShare: targets.warnShare });
+      await insertTimer(tx, {
+        incidentId,
+        assignmentId: a!.id,
+        kind: 'arrive',
+        start: at,
+        seconds: incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds,
+        warnShare: targets.warnShare,
+      });
+    }
+    await tx.execute(sql`update incident set status = ${await statusAfterAssignments(tx, incidentId)}, updated_at = ${at} where id = ${incidentId}`);
+    emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
+    // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
+    await appendAudit(tx, actor, {
+      action: 'incident.dispatch',
+      entityType: 'incident',
+      entityId: incidentId,
+      nodePath: incident.node_path,
+      details: { units: unitIds, disclosedToTerminals: ['callerPhone', 'callerName', 'content', 'audio'] },
+    });
+    return created;
+  }
+
   return {
     settings,
 
@@ -319,61 +385,27 @@ export function createDispatchService(deps: {
       return command(async (tx, at, emit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
-        const unitIds = body.units.map((u) => u.unitId);
-        if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
-        const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null }>(
-          tx,
-          sql`select id, call_sign, path, on_duty, retired_at from unit where id = any(${uuidArray(unitIds)}::uuid[])`,
-        );
-        const problems: { field: string; message: string }[] = [];
-        for (const [i, u] of body.units.entries()) {
-          const unit = found.find((f) => f.id === u.unitId);
-          if (!unit || unit.retired_at) problems.push({ field: `body.units.${i}.unitId`, message: 'is not a known unit' });
-          else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
-        }
-        if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
-        const busy = await rows<{ unit_id: string; number: string }>(
-          tx,
-          sql`select a.unit_id, i.number from incident_assignment a join incident i on i.id = a.incident_id
-              where a.unit_id = any(${uuidArray(unitIds)}::uuid[]) and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`,
-        );
-        if (busy.length) {
-          const names = busy.map((b) => `${found.find((f) => f.id === b.unit_id)?.call_sign} (on ${b.number})`);
-          throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
-        }
-        const targets = await targetsFor(tx, incident.node_path);
-        const created: { assignmentId: string; unitId: string }[] = [];
-        for (const u of body.units) {
-          const [a] = await rows<{ id: string }>(
-            tx,
-            sql`insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
-                values (${incidentId}, ${u.unitId}, 'dispatched', ${u.role}, ${u.reason ?? null}, ${at},
-                  ${JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }])}::jsonb)
-                returning id`,
-          );
-          created.push({ assignmentId: a!.id, unitId: u.unitId });
-          await insertTimer(tx, { incidentId, assignmentId: a!.id, kind: 'acknowledge', start: at, seconds: targets.acknowledgeSeconds, warnShare: targets.warnShare });
-          await insertTimer(tx, {
-            incidentId,
-            assignmentId: a!.id,
-            kind: 'arrive',
-            start: at,
-            seconds: incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds,
-            warnShare: targets.warnShare,
-          });
-        }
-        await tx.execute(sql`update incident set status = ${await statusAfterAssignments(tx, incidentId)}, updated_at = ${at} where id = ${incidentId}`);
-        emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
-        // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
-        await appendAudit(tx, actor, {
-          action: 'incident.dispatch',
-          entityType: 'incident',
-          entityId: incidentId,
-          nodePath: incident.node_path,
-          details: { units: unitIds, disclosedToTerminals: ['callerPhone', 'callerName', 'content', 'audio'] },
-        });
+        const created = await sendUnits(tx, at, emit, actor, incident, body);
         return { incidentId, assignments: created };
       }, outer);
+    },
+
+    /** Reassign: cancel a unit that has not arrived and send another in its place, in one step. */
+    async reassign(actor: Actor, assignmentId: string, unitId: string, reason: string | undefined) {
+      return command(async (tx, at, emit) => {
+        const [a] = await rows<AssignmentRow>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
+        if (!a) throw notFound('The assignment');
+        const incident = await loadCovered(tx, actor, a.incident_id);
+        if (!['dispatched', 'acknowledged', 'en_route'].includes(a.status)) throw conflict(`A unit that is ${a.status} cannot be reassigned; only units not yet on scene can.`);
+        if (a.unit_id === unitId) throw unprocessable('Choose another unit.', [{ field: 'body.unitId', message: 'is the unit already assigned' }]);
+        await tx.execute(sql`update incident_assignment set status = 'cancelled', cancelled_at = ${at},
+          history = history || ${JSON.stringify([{ status: 'cancelled', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null, note: 'reassigned' }])}::jsonb
+          where id = ${assignmentId}`);
+        await tx.execute(sql`update incident_timer set cancelled_at = ${at} where assignment_id = ${assignmentId} and met_at is null and cancelled_at is null`);
+        emit({ incidentId: a.incident_id, type: 'unit_status', actorId: actor.userId, nodePath: incident.node_path, unitIds: [a.unit_id], data: { assignmentId, unitId: a.unit_id, from: a.status, status: 'cancelled', note: 'reassigned' } });
+        const created = await sendUnits(tx, at, emit, actor, incident, { units: [{ unitId, reason: reason ?? `reassigned from ${assignmentId}`, role: a.role === 'support' ? 'support' : 'primary' }] });
+        return { incidentId: a.incident_id, cancelled: assignmentId, assignments: created };
+      });
     },
 
     /** A unit's status: from its terminal (a member of the unit) or from a dispatcher covering the incident. */
