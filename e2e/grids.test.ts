@@ -65,6 +65,11 @@ describe('grids map, editing, import and public card', { skip }, () => {
     // The station's villages are labelled in Chinese.
     await page.locator('[data-testid="grids-label"]:visible', { hasText: '村' }).first().waitFor();
     assert.match(await page.getByTestId('grids-breadcrumb').innerText(), /李鹊派出所/);
+    // With the station's micro-grids drawn beneath its villages (about 1,337 in the demo county).
+    await page.locator('[data-testid="grids-map"]:not([data-sub="0"])').waitFor({ timeout: 30_000 });
+    const micro = Number(await page.getByTestId('grids-map').getAttribute('data-sub'));
+    assert.ok(micro > 1000, `Li Que's micro-grids are drawn (${micro})`);
+    await shot(page, 'grids-map.png');
 
     // Search by name.
     await page.locator('[data-testid="grids-search"] input').fill('东水村');
@@ -94,8 +99,6 @@ describe('grids map, editing, import and public card', { skip }, () => {
     await page.locator('[data-testid="grids-label"]:visible', { hasText: /东水村第\d+微网格/ }).first().waitFor();
     await page.getByTestId('grid-team-reveal').click();
     await page.locator('[data-testid="grid-team-phone"]', { hasText: /\*{4}/ }).first().waitFor();
-    await page.waitForTimeout(300);
-    await shot(page, 'grids-map.png');
 
     // Its public card with the QR code.
     await page.getByTestId('grid-tab-card').click();

@@ -113,6 +113,8 @@ export default function GridsPage() {
   const [glError, setGlError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [drawn, setDrawn] = useState('');
+  /** How many polygons of the level below the children are drawn (after the map went idle). */
+  const [subDrawn, setSubDrawn] = useState(0);
 
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MapLibreMap | null>(null);
@@ -266,6 +268,13 @@ export default function GridsPage() {
           : [],
       ),
     );
+    setSubDrawn(0);
+    const count = wantSub ? features.length : 0;
+    const done = () => setSubDrawn(count);
+    map.once('idle', done);
+    return () => {
+      map.off('idle', done);
+    };
   }, [sub.data, data, loaded, wantSub]);
 
   // The selected grid, outlined.
@@ -505,6 +514,7 @@ export default function GridsPage() {
               className={`pa-grids-map${lookupMode ? ' pa-grids-lookup' : ''}`}
               data-testid="grids-map"
               data-drawn={drawn}
+              data-sub={subDrawn}
               data-editing={editing ? editing.id : ''}
               data-edit-vertices={vertexPixels}
             />
