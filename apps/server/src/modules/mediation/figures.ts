@@ -55,7 +55,8 @@ export function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const m = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return Math.round(m * 100) / 100;
 }
 
 export function computeFigures(disputes: readonly DisputeFact[], followUps: readonly FollowUpFact[], from: Date, to: Date): Figures {

@@ -122,7 +122,7 @@ export default function CasePage() {
             <Card size="small" title={t('mediation.detail.agreements')} data-testid="agreements">
               {d.agreements.map((a) => (
                 <Card key={a.id} type="inner" size="small" style={{ marginBottom: 8 }}
-                  title={<Space><Tag color={a.status === 'signed' ? 'green' : a.status === 'proposed' ? 'blue' : 'default'} data-testid="agreement-status">{a.status}</Tag>{a.summary}</Space>}
+                  title={<Space><Tag color={a.status === 'signed' ? 'green' : a.status === 'proposed' ? 'blue' : 'default'} data-testid="agreement-status" data-status={a.status}>{t(`mediation.agreement.${a.status}`)}</Tag>{a.summary}</Space>}
                   extra={
                     <Space>
                       {a.status === 'proposed' && worker && d.status !== 'agreed' && (
@@ -177,7 +177,7 @@ export default function CasePage() {
             <Card size="small" title={t('mediation.detail.followUps')}>
               <Table size="small" rowKey="id" pagination={false} dataSource={d.followUps} data-testid="followups-table"
                 columns={[
-                  { title: t('mediation.detail.afterDays', { days: '' }), dataIndex: 'afterDays', render: (v: number) => t('mediation.detail.afterDays', { days: v }) },
+                  { title: t('mediation.detail.followUps'), dataIndex: 'afterDays', render: (v: number) => t('mediation.detail.afterDays', { days: v }) },
                   { title: t('mediation.detail.deadline'), dataIndex: 'dueAt', render: (v: string, f) => <Space>{when(v, i18n.language)}{f.due && <Tag color="red">{t('mediation.detail.due')}</Tag>}</Space> },
                   { title: t('mediation.detail.outcome'), dataIndex: 'status', render: (v: string, f) => (
                     <Space>

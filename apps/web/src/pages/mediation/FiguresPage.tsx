@@ -111,7 +111,7 @@ export default function FiguresPage() {
         <Col xs={24} lg={10}><Card size="small" title={t('mediation.figures.byType')}><Chart option={typeOption} testId="chart-type" /></Card></Col>
       </Row>
       <Card size="small" title={t('mediation.figures.children')}>
-        <Table size="small" rowKey="id" pagination={false} loading={r.loading} dataSource={data?.children ?? []} data-testid="figures-children"
+        <Table size="small" rowKey="id" pagination={{ pageSize: 20 }} loading={r.loading} dataSource={data?.children ?? []} data-testid="figures-children"
           columns={[{ title: t('mediation.figures.unit'), dataIndex: 'name' }, ...cols]} />
       </Card>
     </Space>

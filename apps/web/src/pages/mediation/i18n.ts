@@ -24,6 +24,7 @@ export const mediationZh = {
   assign: { proposed: '待确认', accepted: '已接受', declined: '已拒绝', withdrawn: '已撤回' },
   terms: { pending: '待履行', fulfilled: '已履行', breached: '未履行' },
   followUp: { scheduled: '待回访', done: '已回访', cancelled: '已取消' },
+  agreement: { proposed: '拟定', signed: '已签署', superseded: '已作废' },
   events: {
     registered: '登记', risk: '风险评估', risk_raised: '风险升级，已派紧急任务并通知所领导', reviewed: '滚动排查', mediator_proposed: '邀请调解员',
     mediator_accepted: '调解员接受', mediator_declined: '调解员拒绝', session: '调解', agreement_proposed: '拟定协议', agreement_signed: '签署协议',
@@ -86,6 +87,7 @@ export const mediationEn: Widen<typeof mediationZh> = {
   assign: { proposed: 'Awaiting consent', accepted: 'Accepted', declined: 'Declined', withdrawn: 'Withdrawn' },
   terms: { pending: 'Pending', fulfilled: 'Fulfilled', breached: 'Breached' },
   followUp: { scheduled: 'Scheduled', done: 'Done', cancelled: 'Cancelled' },
+  agreement: { proposed: 'Proposed', signed: 'Signed', superseded: 'Superseded' },
   events: {
     registered: 'Registered', risk: 'Risk assessed', risk_raised: 'Risk raised: urgent task, station leader notified', reviewed: 'Screened', mediator_proposed: 'Mediator asked',
     mediator_accepted: 'Mediator accepted', mediator_declined: 'Mediator declined', session: 'Session', agreement_proposed: 'Agreement proposed', agreement_signed: 'Agreement signed',
