@@ -217,13 +217,22 @@ describe('units, live positions and patrols', { skip }, () => {
     await page.getByTestId('replay-unit').click();
     await page.keyboard.type('李鹊巡01');
     await page.locator('.ant-select-item-option', { hasText: '李鹊巡01' }).first().click();
+    const loaded = page.waitForResponse((r) => /\/api\/units\/[^/]+\/track\?/.test(r.url()), { timeout: 30_000 });
     await page.getByTestId('replay-load').click();
+    const answer = await loaded;
+    assert.equal(answer.status(), 200, `track: ${answer.status()}`);
+    const { points } = (await answer.json()) as { points: unknown[] };
+    assert.ok(points.length > 1, `track points: ${points.length}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="replay-map"]')?.getAttribute('data-points') ?? 0) > 1);
     await page.getByTestId('replay-head').waitFor();
     const before = await page.getByTestId('replay-time').innerText();
     await page.getByTestId('replay-speed').getByText('60×').click();
     await page.getByTestId('replay-play').click();
-    await page.waitForFunction((t0) => document.querySelector('[data-testid="replay-time"]')?.textContent !== t0, before);
+    await page
+      .waitForFunction((t0) => document.querySelector('[data-testid="replay-time"]')?.textContent !== t0, before, { timeout: 30_000 })
+      .catch((err: unknown) => {
+        throw new Error(`the replay clock did not move from ${before}: ${String(err)}`);
+      });
     await page.waitForTimeout(1500);
     await page.getByTestId('replay-play').click(); // pause
     const during = await page.getByTestId('replay-time').innerText();
@@ -254,6 +263,8 @@ describe('units, live positions and patrols', { skip }, () => {
 
     await page.getByTestId('tab-plans').click();
     await page.getByTestId('plan-new').click();
+    await page.getByTestId('plan-editor').waitFor();
+    await page.waitForTimeout(300);
     await page.getByTestId('plan-name').fill('集市早巡');
     await page.getByTestId('plan-unit').click();
     await page.keyboard.type('李鹊巡01');

@@ -262,6 +262,14 @@ export default function PatrolPage() {
   }
 
   // ---- plan actions ------------------------------------------------------------------------------
+  function fitZone(zoneId: string | null | undefined, duration = 300) {
+    const z = zones.data?.items.find((x) => x.id === zoneId);
+    const ring = z ? outerRing(z.geometry) : [];
+    if (!map || ring.length === 0) return;
+    const xs = ring.map((p) => p[0]);
+    const ys = ring.map((p) => p[1]);
+    map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 60, duration, maxZoom: 16 });
+  }
   function startPlan(p?: PlanView) {
     setZoneDraft(null);
     setRun(null);
@@ -271,6 +279,7 @@ export default function PatrolPage() {
         : { name: '', zoneId: zones.data?.items[0]?.id ?? null, unitId: null, ordered: false, active: true, checkpoints: [], schedule: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], start: '08:00', end: '12:00' }] },
     );
     setMode('plan');
+    fitZone(p ? p.zoneId : zones.data?.items[0]?.id, 0);
   }
   async function savePlan() {
     if (!planDraft) return;
@@ -406,16 +415,7 @@ export default function PatrolPage() {
             >
               <Space>
                 <span style={{ width: 10, height: 10, borderRadius: 2, display: 'inline-block', background: zoneColors[i % zoneColors.length] }} />
-                <a
-                  onClick={() => {
-                    const ring = outerRing(z.geometry);
-                    if (map && ring.length) {
-                      const xs = ring.map((p) => p[0]);
-                      const ys = ring.map((p) => p[1]);
-                      map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 60, duration: 300, maxZoom: 16 });
-                    }
-                  }}
-                >
+                <a onClick={() => fitZone(z.id)}>
                   {z.name}
                 </a>
               </Space>
@@ -438,7 +438,10 @@ export default function PatrolPage() {
                 <Select
                   allowClear
                   value={planDraft.zoneId ?? undefined}
-                  onChange={(v) => setPlanDraft({ ...planDraft, zoneId: v ?? null })}
+                  onChange={(v) => {
+                    setPlanDraft({ ...planDraft, zoneId: v ?? null });
+                    fitZone(v);
+                  }}
                   options={(zones.data?.items ?? []).map((z) => ({ value: z.id, label: z.name }))}
                   data-testid="plan-zone"
                 />

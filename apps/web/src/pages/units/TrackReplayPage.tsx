@@ -133,14 +133,15 @@ export default function TrackReplayPage() {
   );
 
   // Playback: advance the clock by real time × speed; the slider and the time label follow at ~10 Hz.
+  // A timer rather than requestAnimationFrame, so playback goes on while the tab is in the background.
   useEffect(() => {
     if (!playing || !prepared) return;
     const end = prepared.times[prepared.times.length - 1]!;
     let last = performance.now();
     let lastUi = 0;
-    let raf = 0;
-    const step = (nowMs: number) => {
-      const dt = nowMs - last;
+    const id = setInterval(() => {
+      const nowMs = performance.now();
+      const dt = Math.max(0, nowMs - last);
       last = nowMs;
       cur.current = Math.min(end, cur.current + dt * speed);
       drawAt(cur.current);
@@ -148,14 +149,9 @@ export default function TrackReplayPage() {
         lastUi = nowMs;
         setShown(cur.current);
       }
-      if (cur.current >= end) {
-        setPlaying(false);
-        return;
-      }
-      raf = requestAnimationFrame(step);
-    };
-    raf = requestAnimationFrame(step);
-    return () => cancelAnimationFrame(raf);
+      if (cur.current >= end) setPlaying(false);
+    }, 40);
+    return () => clearInterval(id);
   }, [playing, prepared, speed, drawAt]);
 
   const start = prepared?.times[0] ?? 0;
