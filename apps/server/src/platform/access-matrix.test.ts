@@ -371,6 +371,12 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     targetsGrid: true,
     request: (fx) => ({ method: 'PUT', url: `/api/jurisdictions/${gridA1(fx)}/card`, payload: { supervisionPhone: '0546-6110110' } }),
   },
+  'GET /api/jurisdictions/:id/card': {
+    allowed: ALL,
+    scoped: true,
+    targetsGrid: true,
+    request: (fx) => ({ method: 'GET', url: `/api/jurisdictions/${gridA1(fx)}/card` }),
+  },
   'GET /api/jurisdictions/:id/card/qr.svg': {
     allowed: ALL,
     scoped: true,

@@ -353,6 +353,20 @@ export function jurisdictionRoutes(app: ZodApp, ctx: AppContext): void {
   );
 
   app.get(
+    '/api/jurisdictions/:id/card',
+    {
+      config: { access: { roles: roleGroups.everyone } },
+      schema: { tags: ['grid teams'], summary: "A grid's public contact card, read by staff of the jurisdiction", params: NodeIdParams, response: { 200: PublicCardView, ...ApiErrorSchemas } },
+    },
+    async (req) => {
+      await assertCoversNode(database.db, actorOf(req), req.params.id);
+      const card = await teams.publicCard({ nodeId: req.params.id });
+      if (!card) throw notFound('The card of this grid');
+      return card;
+    },
+  );
+
+  app.get(
     '/api/jurisdictions/:id/card/qr.svg',
     {
       config: { access: { roles: roleGroups.everyone } },
