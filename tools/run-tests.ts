@@ -37,7 +37,7 @@ fs.mkdirSync('.data', { recursive: true });
 const TAP = `.data/test-${process.pid}.tap`;
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
+  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.PINGAN_TEST_CONCURRENCY ?? 2}`, '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${TAP}`, ...files],
   { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'test' } },
 );
