@@ -1,11 +1,13 @@
 /**
- * bench avl: position pings over HTTP into the real app (rules, live store, group-commit writer,
+ * bench avl: position pings over HTTP into the real server (rules, live store, group-commit writer,
  * day partitions) next to a raw multi-row INSERT … unnest of the same number of rows into an
- * identically partitioned table (pg-copy-streams is not installed, so no true COPY: the raw
- * reference is the fastest plain SQL path we have and says so).
+ * identically partitioned table, in the same run (pg-copy-streams is not installed, so no true COPY:
+ * the raw reference is the fastest plain SQL path we have and says so).
  *
- * Uses the local PostgreSQL (a scratch database, dropped at the end) when reachable, else PGlite.
- * The load generator runs in worker threads with keep-alive node:http agents.
+ * The server runs in a child process (apps/server/src/main.ts, as in production), so the load
+ * generator (worker threads with keep-alive node:http agents, in this process) does not share its
+ * event loop. Uses the local PostgreSQL (a scratch database, dropped at the end) when reachable, else
+ * PGlite. BENCH_SERVER_NODE_ARGS are added to the server's node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
  * Ends with: bench avl: ours_pps=… raw_pps=… ratio=… p99_ms=… rss_mb=… persisted=100%
  * and exits 1 when a target (≥ 20,000 pings/s, ≥ 50 % of raw) is missed.
  */
@@ -14,13 +16,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { buildApp } from '../apps/server/src/app.js';
-import { createAuthService } from '../apps/server/src/platform/auth/service.js';
-import { createLocalBus } from '../apps/server/src/platform/bus.js';
-import { loadConfig } from '../apps/server/src/platform/config.js';
+import { createAuthService, hashPassword } from '../apps/server/src/platform/auth/service.js';
 import { applyMigrations, openDatabase, type Database } from '../apps/server/src/platform/db/index.js';
-import { JurisdictionLookup } from '../apps/server/src/modules/jurisdiction/lookup.js';
-import { hashPassword } from '../apps/server/src/platform/auth/service.js';
+import type { Ping } from '../apps/server/src/modules/units/positions.js';
+import { encodeTrackColumns } from '../apps/server/src/modules/units/writer.js';
+import { spawn } from 'node:child_process';
 
 const PG_URL = process.env.PINGAN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -106,11 +106,72 @@ async function seed(database: Database, nodeId: string) {
   return database.query<{ id: string }>('select id from unit order by call_sign');
 }
 
+/** The real server (main.ts) in a child process, as testing/server-process.ts does, plus extra node flags. */
+async function startServer(env: Record<string, string>, nodeArgs: string[]) {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts'], {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out.slice(-2000)}`)), 120_000);
+    child.stdout.on('data', () => {
+      const m = /running at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out.slice(-2000)}`));
+    });
+  });
+  return {
+    port,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** CPU seconds (user + system) a process has used (Linux /proc), 0 when unknown. */
+function cpuOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set of a process in bytes (Linux /proc), 0 when unknown. */
+function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 async function main() {
   const usePg = await pgReachable();
   let database: Database;
+  let reopen: () => Promise<Database>;
   let cleanup: () => Promise<void>;
-  let url: string | undefined;
+  let serverEnv: Record<string, string>;
   if (usePg) {
     const name = `pingan_bench_avl_${process.pid}`;
     const admin = new pg.Client({ connectionString: PG_URL });
@@ -118,9 +179,11 @@ async function main() {
     await admin.query(`drop database if exists ${name}`);
     await admin.query(`create database ${name}`);
     await admin.end();
-    url = withDb(PG_URL, name);
+    const url = withDb(PG_URL, name);
     database = await openDatabase({ databaseUrl: url, poolSize: 10 });
     await applyMigrations(database, url);
+    serverEnv = { DATABASE_URL: url };
+    reopen = async () => database;
     cleanup = async () => {
       await database.close();
       const c = new pg.Client({ connectionString: PG_URL });
@@ -132,12 +195,16 @@ async function main() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pingan-bench-avl-'));
     database = await openDatabase({ dataDir: dir });
     await applyMigrations(database);
+    serverEnv = { PINGAN_DATA_DIR: dir };
+    // PGlite has one owner: the server opens the directory while this process has it closed.
+    reopen = async () => (database = await openDatabase({ dataDir: dir }));
     cleanup = async () => {
       await database.close();
       fs.rmSync(dir, { recursive: true, force: true });
     };
   }
-  console.log(`bench avl: engine ${database.engine}, ${UNITS} on-duty units, ${WORKERS}×${CONNECTIONS} connections, ${BATCH} points per request, ${SECONDS} s`);
+  console.log(`bench avl: engine ${database.engine}, ${UNITS} on-duty units, ${WORKERS}×${CONNECTIONS} connections, ${BATCH} points per request, ${SECONDS} s, server in a child process`);
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
   try {
     const [node] = await database.query<{ id: string }>(
       `insert into jurisdiction_node (code, name, level, path) values ('B1', '压测站', 'station', '/') returning id`,
@@ -149,20 +216,26 @@ async function main() {
       node!.id,
     ]);
     const unitRows = await seed(database, node!.id);
-    const config = loadConfig({ LOG_LEVEL: 'silent', PINGAN_DEMO: 'off', PINGAN_SIMULATOR: 'off' }, { PINGAN_WEB_DIST: '/nonexistent', ...(url ? { DATABASE_URL: url } : {}) });
     const auth = await createAuthService(database, { sessionHours: 12, maxFailures: 5, lockoutMinutes: 15 });
-    const bus = createLocalBus();
-    const lookup = await JurisdictionLookup.start(database, bus);
-    const app = await buildApp({ config, database, auth, bus, lookup, now: () => new Date() }, { logger: false });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const port = (app.server.address() as { port: number }).port;
     const login = await auth.login('gw', pw, '127.0.0.1', 'bench');
+    if (!usePg) await database.close();
+
+    server = await startServer({
+      ...serverEnv,
+      PINGAN_DEMO: 'off',
+      PINGAN_SIMULATOR: 'off',
+      PINGAN_WEB_DIST: '/nonexistent',
+      LOG_LEVEL: 'warn',
+    }, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+    const port = server.port;
 
     const base = Date.now() - 10 * 60_000;
     const units = unitRows.map((u, i) => ({ id: u.id, lon: 118.5 + (i % 200) * 0.001, lat: 37 + Math.floor(i / 200) * 0.001 }));
-    const rss0 = process.memoryUsage().rss;
-    let rssMax = rss0;
-    const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 200);
+    const serverPid = server.child.pid;
+    let rssMax = rssOf(serverPid);
+    const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssOf(serverPid))), 200);
+    const serverCpu0 = cpuOf(serverPid);
+    const benchCpu0 = process.cpuUsage();
     const started = Date.now();
     const results = await Promise.all(
       Array.from({ length: WORKERS }, (_, w) =>
@@ -177,9 +250,18 @@ async function main() {
       ),
     );
     const elapsed = (Date.now() - started) / 1000;
+    const serverCpu = cpuOf(serverPid) - serverCpu0;
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+    const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const flushes = metric('pingan_unit_position_flush_rows_count');
+    console.log(
+      `writer: ${flushes} flushes, ${(metric('pingan_unit_position_flush_rows_sum') / flushes).toFixed(0)} rows and ${((metric('pingan_unit_position_flush_seconds_sum') / flushes) * 1000).toFixed(1)} ms per flush`,
+    );
+    const benchCpu = process.cpuUsage(benchCpu0);
     clearInterval(rssTimer);
-    await app.close();
-    lookup.stop();
+    await server.stop();
+    server = null;
+    database = await reopen();
     const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
     const acked = results.reduce((s, r) => s + r.acked, 0);
     const stored = results.reduce((s, r) => s + r.stored, 0);
@@ -187,65 +269,75 @@ async function main() {
     const p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0;
     const oursPps = stored / elapsed;
     const [{ n: persisted } = { n: 0 }] = await database.query<{ n: number }>('select count(*)::int as n from unit_position');
-    console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}`);
+    console.log(
+      `cpu during the run: server ${((serverCpu / elapsed) * 100).toFixed(0)} % of a core (${((serverCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping), load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} %; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+    );
+    console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}; ${persisted} rows in unit_position`);
 
-    // Raw reference: the same number of rows, multi-row INSERT … unnest (batches of 2,000, as many at once as our writer uses).
-    await database.query(`create table unit_position_raw (like unit_position including all) partition by range (t)`);
+    // Raw reference: the same number of rows, multi-row INSERT … unnest (batches of 2,000, as many at
+    // once as our writer uses), each into its own identically partitioned table, with the arrays sent
+    // two ways: node-postgres's own array parameters, and the pre-joined array literals our writer
+    // sends (encodeTrackColumns). The faster of the two is the reference.
     const dayStart = Math.floor(base / 86_400_000) * 86_400_000;
-    for (const d of [dayStart, dayStart + 86_400_000]) {
-      await database.query(
-        `create table unit_position_raw_p${d} partition of unit_position_raw for values from ('${new Date(d).toISOString()}') to ('${new Date(d + 86_400_000).toISOString()}')`,
-      );
-    }
     const total = Math.max(stored, 1);
     const rawBatch = 2000;
     const concurrency = database.engine === 'pglite' ? 1 : 3;
-    let next = 0;
-    const rawStart = Date.now();
-    const insertOne = async () => {
-      while (next < total) {
-        const from = next;
-        next += rawBatch;
-        const n = Math.min(rawBatch, total - from);
-        const u: string[] = [], t: number[] = [], x: number[] = [], y: number[] = [], a: number[] = [], s: number[] = [], h: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const k = from + i;
-          const unit = units[k % units.length]!;
-          u.push(unit.id);
-          t.push(base + Math.floor(k / units.length) * 1000);
-          x.push(unit.lon);
-          y.push(unit.lat);
-          a.push(5);
-          s.push(1);
-          h.push(90);
-        }
+    const raw = async (table: string, literals: boolean) => {
+      await database.query(`create table ${table} (like unit_position including all) partition by range (t)`);
+      for (const d of [dayStart, dayStart + 86_400_000]) {
         await database.query(
-          `insert into unit_position_raw (unit_id, t, lon, lat, accuracy, speed, heading)
-           select u, to_timestamp(t / 1000.0), x, y, a, s, h
-           from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
-           on conflict do nothing`,
-          [u, t, x, y, a, s, h],
+          `create table ${table}_p${d} partition of ${table} for values from ('${new Date(d).toISOString()}') to ('${new Date(d + 86_400_000).toISOString()}')`,
         );
       }
+      let next = 0;
+      const rawStart = Date.now();
+      const insertOne = async () => {
+        while (next < total) {
+          const from = next;
+          next += rawBatch;
+          const n = Math.min(rawBatch, total - from);
+          const rows: Ping[] = new Array<Ping>(n);
+          for (let i = 0; i < n; i++) {
+            const k = from + i;
+            const unit = units[k % units.length]!;
+            rows[i] = { unitId: unit.id, t: base + Math.floor(k / units.length) * 1000, lon: unit.lon, lat: unit.lat, accuracy: 5, speed: 1, heading: 90 };
+          }
+          const params = literals
+            ? encodeTrackColumns(rows)
+            : [rows.map((r) => r.unitId), rows.map((r) => r.t), rows.map((r) => r.lon), rows.map((r) => r.lat), rows.map((r) => r.accuracy), rows.map((r) => r.speed), rows.map((r) => r.heading)];
+          await database.query(
+            `insert into ${table} (unit_id, t, lon, lat, accuracy, speed, heading)
+             select u, to_timestamp(t / 1000.0), x, y, a, s, h
+             from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
+             on conflict do nothing`,
+            params,
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, insertOne));
+      return total / ((Date.now() - rawStart) / 1000);
     };
-    await Promise.all(Array.from({ length: concurrency }, insertOne));
-    const rawElapsed = (Date.now() - rawStart) / 1000;
-    const rawPps = total / rawElapsed;
-    console.log(`raw: ${total} rows by INSERT … unnest (no pg-copy-streams for COPY) in ${rawElapsed.toFixed(2)} s = ${Math.round(rawPps)} rows/s`);
+    const rawParams = await raw('unit_position_raw', false);
+    const rawLiterals = await raw('unit_position_raw2', true);
+    const rawPps = Math.max(rawParams, rawLiterals);
+    console.log(
+      `raw: ${total} rows by INSERT … unnest (no pg-copy-streams for COPY): ${Math.round(rawParams)} rows/s with array parameters, ${Math.round(rawLiterals)} rows/s with array literals; reference ${Math.round(rawPps)} rows/s`,
+    );
 
     const ratio = oursPps / rawPps;
     const persistedPct = stored === 0 ? 0 : (Math.min(persisted, stored) / stored) * 100;
     const rssMb = rssMax / 1048576;
-    console.log(`note: RSS is the whole bench process (server + load generator threads); engine ${database.engine}`);
+    console.log(`note: RSS is the server process's peak (VmRSS); engine ${database.engine}`);
     console.log(
       `bench avl: ours_pps=${Math.round(oursPps)} raw_pps=${Math.round(rawPps)} ratio=${ratio.toFixed(2)} p99_ms=${p99.toFixed(1)} rss_mb=${Math.round(rssMb)} persisted=${persistedPct === 100 ? '100' : persistedPct.toFixed(2)}%`,
     );
-    await bus.close();
     const ok = oursPps >= 20_000 && ratio >= 0.5 && persisted >= stored && errors === 0;
     await cleanup();
     process.exit(ok ? 0 : 1);
   } catch (err) {
     console.error(err);
+    if (server) console.error(server.output().slice(-2000));
+    await server?.stop().catch(() => undefined);
     await cleanup().catch(() => undefined);
     process.exit(1);
   }

@@ -267,6 +267,8 @@ const RAD = Math.PI / 180;
 const EARTH_R = 6_371_008.8;
 /** A unit that moved further than this from where the index saw it is searched linearly until the next build. */
 const DRIFT_LIMIT_M = 250;
+/** Without a query for this long, positions stop triggering index rebuilds (the next query restarts them). */
+const QUERY_IDLE_MS = 10_000;
 /** Leaf size of the k-d tree (small leaves suit k-nearest queries). */
 const NODE_SIZE = 8;
 
@@ -309,6 +311,7 @@ export class PositionStore {
   private dirty = false;
   private builtAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lastQueryAt = 0;
   /** How many times the index was built (tests and metrics). */
   builds = 0;
 
@@ -338,7 +341,7 @@ export class PositionStore {
     return this.byUnit.size;
   }
 
-  /** Keep the newer of the stored and the given position; answers whether it changed. */
+  /** Keep the newer of the stored and the given position (its fields are copied); answers whether it changed. */
   set(p: LivePosition): boolean {
     const cur = this.byUnit.get(p.unitId);
     if (!cur) {
@@ -402,7 +405,12 @@ export class PositionStore {
 
   private changed(): void {
     this.dirty = true;
-    if (this.timer) return;
+    // Nobody asked for a while (a server without dispatch traffic): no rebuilds until someone does.
+    if (this.timer || Date.now() - this.lastQueryAt > QUERY_IDLE_MS) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
     const wait = Math.max(0, this.opts.indexMaxAgeMs - (Date.now() - this.builtAt));
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -502,7 +510,9 @@ export class PositionStore {
    */
   nearest(lon: number, lat: number, k: number, filter?: (u: LiveView) => boolean, maxDistanceM = Infinity): NearestHit[] {
     if (k <= 0 || this.byUnit.size === 0) return [];
+    this.lastQueryAt = Date.now();
     if (this.loose.length > 64 && (this.index === null || this.loose.length > this.byUnit.size >> 2)) this.rebuild();
+    else if (this.dirty && !this.timer) this.schedule();
     if (this.topH.length < k) {
       this.topH = new Float64Array(k);
       this.topE = new Array<LiveEntry>(k).fill(PLACEHOLDER);

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Role } from '@pingan/contracts';
 import { coversPath, type Actor } from '../../platform/access.js';
 import type { AppContext } from '../../platform/context.js';
-import { IngestFilter, OUTCOMES, PositionStore, STORED, DEFAULT_RULES, type Outcome, type Ping } from './positions.js';
+import { IngestFilter, OUTCOMES, PositionStore, STORED, DEFAULT_RULES, type LivePosition, type Outcome, type Ping } from './positions.js';
 import { TrackWriter } from './writer.js';
 
 /** Settings of this module, from the environment (docs/decisions/010-avl-ingestion.md lists them). */
@@ -16,6 +16,8 @@ const Settings = z.object({
   PINGAN_AVL_RETENTION_DAYS: z.coerce.number().int().min(1).default(DEFAULT_RULES.retentionDays),
   PINGAN_AVL_FLUSH_ROWS: z.coerce.number().int().min(1).default(2000),
   PINGAN_AVL_LINGER_MS: z.coerce.number().min(0).default(2),
+  /** Flushes at once on PostgreSQL (the embedded engine has one connection: always 1). */
+  PINGAN_AVL_FLUSH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(3),
   PINGAN_AVL_PUBLISH_MS: z.coerce.number().min(50).default(250),
   PINGAN_REACH_SPEED_KMH: z.coerce.number().positive().default(30),
 });
@@ -85,13 +87,13 @@ export class UnitsRuntime {
       futureToleranceMs: s.PINGAN_AVL_FUTURE_SECONDS * 1000,
       retentionDays: s.PINGAN_AVL_RETENTION_DAYS,
     });
-    this.positions = new PositionStore({ staleMs: s.PINGAN_AVL_STALE_SECONDS * 1000, indexMaxAgeMs: 500, now: () => ctx.now().getTime() });
+    this.positions = new PositionStore({ staleMs: s.PINGAN_AVL_STALE_SECONDS * 1000, indexMaxAgeMs: 250, now: () => ctx.now().getTime() });
     this.writer = new TrackWriter(
       ctx.database,
       {
         maxBatchRows: s.PINGAN_AVL_FLUSH_ROWS,
         lingerMs: s.PINGAN_AVL_LINGER_MS,
-        concurrency: ctx.database.engine === 'pglite' ? 1 : 3,
+        concurrency: ctx.database.engine === 'pglite' ? 1 : s.PINGAN_AVL_FLUSH_CONCURRENCY,
         retentionDays: s.PINGAN_AVL_RETENTION_DAYS,
       },
       () => ctx.now().getTime(),
@@ -266,6 +268,14 @@ export class UnitsRuntime {
 
   private actors = new Map<string, { actor: Actor | null; at: number }>();
 
+  /** mayOperate from what is cached, without waiting: null when the sender's actor must be (re)loaded. */
+  private mayOperateCached(userId: string, info: UnitInfo): boolean | null {
+    if (info.members.has(userId)) return true;
+    const cached = this.actors.get(userId);
+    if (!cached || Date.now() - cached.at > 60_000) return null;
+    return cached.actor !== null && canOperate(cached.actor, info, info.members);
+  }
+
   /** A member, or staff whose role may operate units and whose jurisdiction covers this one (cached 60 s). */
   async mayOperate(userId: string, info: UnitInfo): Promise<boolean> {
     if (info.members.has(userId)) return true;
@@ -287,44 +297,67 @@ export class UnitsRuntime {
   async ingest(sender: Sender, pings: Ping[]): Promise<Counts> {
     const counts = emptyCounts();
     const now = this.ctx.now().getTime();
-    const byUnit = new Map<string, Ping[]>();
-    for (const p of pings) {
-      let list = byUnit.get(p.unitId);
-      if (!list) byUnit.set(p.unitId, (list = []));
-      list.push(p);
+    // Group by unit; most batches carry one point per unit, so no list until a unit repeats.
+    const byUnit = new Map<string, Ping | Ping[]>();
+    let unknown: string[] | null = null;
+    for (let i = 0; i < pings.length; i++) {
+      const p = pings[i]!;
+      const prev = byUnit.get(p.unitId);
+      if (prev === undefined) {
+        byUnit.set(p.unitId, p);
+        if (!this.directory.has(p.unitId) && /^[0-9a-f-]{36}$/i.test(p.unitId)) (unknown ??= []).push(p.unitId);
+      } else if (Array.isArray(prev)) {
+        prev.push(p);
+      } else {
+        byUnit.set(p.unitId, [prev, p]);
+      }
     }
     // One query for every unit this instance has not seen yet (a cold start meets thousands).
-    const unknown = [...byUnit.keys()].filter((id) => !this.directory.has(id) && /^[0-9a-f-]{36}$/i.test(id));
-    if (unknown.length) {
+    if (unknown) {
       for (const r of await this.loadUnits(unknown)) this.remember(r);
       for (const id of unknown) if (!this.directory.has(id)) this.directory.set(id, null);
     }
     const rows: Ping[] = [];
-    const newest = new Map<string, Ping>();
-    for (const [unitId, list] of byUnit) {
-      const info = await this.unit(unitId);
+    const newest: Ping[] = [];
+    for (const [unitId, entry] of byUnit) {
+      let info = this.directory.get(unitId);
+      if (info === undefined) info = await this.unit(unitId);
       let verdict: Outcome | null = null;
       if (!info || info.retired) verdict = 'unknown_unit';
-      else if ((sender.kind === 'ticket' && sender.unitId !== unitId) || !(await this.mayOperate(sender.userId, info))) {
-        verdict = 'forbidden';
+      else if (sender.kind === 'ticket' && sender.unitId !== unitId) verdict = 'forbidden';
+      else {
+        let may = this.mayOperateCached(sender.userId, info);
+        if (may === null) may = await this.mayOperate(sender.userId, info);
+        if (!may) verdict = 'forbidden';
       }
       if (verdict || !info) {
-        counts[verdict ?? 'unknown_unit'] += list.length;
+        counts[verdict ?? 'unknown_unit'] += Array.isArray(entry) ? entry.length : 1;
         continue;
       }
-      list.sort((a, b) => a.t - b.t);
       if (!this.filter.hasState(unitId)) {
         const live = this.positions.latest(unitId);
         if (live) this.filter.reset(unitId, { t: live.t, lon: live.lon, lat: live.lat, accuracy: live.accuracy });
       }
-      const duty = { onDuty: info.onDuty, dutySince: info.dutySince };
-      for (const p of list) {
-        const outcome = this.filter.classify(p, duty, now);
+      // UnitInfo carries the DutyInfo fields (onDuty, dutySince).
+      if (!Array.isArray(entry)) {
+        const outcome = this.filter.classify(entry, info, now);
+        counts[outcome]++;
+        if (STORED.has(outcome)) {
+          rows.push(entry);
+          if (outcome !== 'out_of_order') newest.push(entry);
+        }
+        continue;
+      }
+      entry.sort((a, b) => a.t - b.t);
+      let last: Ping | null = null;
+      for (const p of entry) {
+        const outcome = this.filter.classify(p, info, now);
         counts[outcome]++;
         if (!STORED.has(outcome)) continue;
         rows.push(p);
-        if (outcome !== 'out_of_order') newest.set(unitId, p);
+        if (outcome !== 'out_of_order') last = p;
       }
+      if (last) newest.push(last);
     }
     try {
       await this.writer.enqueue(rows);
@@ -332,10 +365,21 @@ export class UnitsRuntime {
       for (const unitId of byUnit.keys()) this.filter.reset(unitId);
       throw err;
     }
-    for (const p of newest.values()) {
+    const live = this.scratch;
+    for (const p of newest) {
       const info = this.directory.get(p.unitId);
       if (!info || !info.onDuty) continue;
-      if (this.positions.set({ ...p, callSign: info.callSign, type: info.type, path: info.path })) this.changed.add(p.unitId);
+      live.unitId = p.unitId;
+      live.callSign = info.callSign;
+      live.type = info.type;
+      live.path = info.path;
+      live.t = p.t;
+      live.lon = p.lon;
+      live.lat = p.lat;
+      live.accuracy = p.accuracy;
+      live.speed = p.speed;
+      live.heading = p.heading;
+      if (this.positions.set(live)) this.changed.add(p.unitId);
     }
     for (const o of OUTCOMES) {
       if (counts[o] === 0) continue;
@@ -344,6 +388,9 @@ export class UnitsRuntime {
     }
     return counts;
   }
+
+  /** Reused for PositionStore.set, which copies the fields. */
+  private scratch: LivePosition = { unitId: '', callSign: '', type: '', path: '', t: 0, lon: 0, lat: 0, accuracy: null, speed: null, heading: null };
 
   // ---- fan-out -------------------------------------------------------------------------------------
 
