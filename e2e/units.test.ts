@@ -248,14 +248,14 @@ describe('units, live positions and patrols', { skip }, () => {
 
     await page.getByTestId('zone-new').click();
     await page.getByTestId('zone-name').fill('李鹊集市巡区');
-    for (const [dx, dy] of [[-120, -90], [120, -90], [140, 80], [-110, 100]] as const) await clickMap(page, 'patrol-map', dx, dy);
+    for (const [dx, dy] of [[-70, -50], [70, -50], [80, 45], [-60, 55]] as const) await clickMap(page, 'patrol-map', dx, dy);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="zone-vertex"]').length === 4);
     // Drag a corner a little: the polygon follows.
     const v = await page.locator('[data-testid="zone-vertex"]').nth(2).boundingBox();
     assert.ok(v);
     await page.mouse.move(v.x + v.width / 2, v.y + v.height / 2);
     await page.mouse.down();
-    await page.mouse.move(v.x + 30, v.y + 20, { steps: 5 });
+    await page.mouse.move(v.x + 20, v.y + 12, { steps: 5 });
     await page.mouse.up();
     assert.match(await page.getByTestId('zone-vertex-count').innerText(), /4/);
     await page.getByTestId('zone-save').click();
@@ -269,8 +269,8 @@ describe('units, live positions and patrols', { skip }, () => {
     await page.getByTestId('plan-unit').click();
     await page.keyboard.type('李鹊巡01');
     await page.locator('.ant-select-item-option', { hasText: '李鹊巡01' }).first().click();
-    await clickMap(page, 'patrol-map', -50, -20);
-    await clickMap(page, 'patrol-map', 60, 30);
+    await clickMap(page, 'patrol-map', -90, -40);
+    await clickMap(page, 'patrol-map', 100, 60);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="checkpoint-marker"]').length === 2);
     assert.equal(await page.getByTestId('plan-checkpoints').locator('tbody tr.ant-table-row').count(), 2);
     // The first checkpoint counts on arrival (no dwell); the second keeps the default minute.
