@@ -20,7 +20,22 @@ export interface AuthSettings {
   sessionHours: number;
   maxFailures: number;
   lockoutMinutes: number;
+  /**
+   * How long this instance may answer a session from memory (decision 002): default 1,000 ms, 0
+   * turns the cache off. Logout and revocation made on this instance take effect at once; made on
+   * another instance (or a role change, a disabled account), within this time.
+   */
+  sessionCacheMs?: number;
 }
+
+interface CachedSession {
+  at: number;
+  actor: Actor;
+  tokenHash: string;
+  expiresAt: Date;
+}
+
+const SESSION_CACHE_MAX = 10_000;
 
 export interface TicketClaims {
   sub: string;
@@ -45,6 +60,16 @@ export async function createAuthService(database: Database, settings: AuthSettin
   const ticketSecret = await loadSecret(database, 'ticket');
   // A fixed dummy hash so that unknown user names cost the same time as wrong passwords.
   const dummyHash = await hashPassword(randomBytes(16).toString('hex'));
+
+  // token hash → the session's actor, for at most sessionCacheMs. `generation` moves on every
+  // logout/revocation here, so a lookup that began before one never caches what it read.
+  const cacheMs = settings.sessionCacheMs ?? 1000;
+  const sessionCache = new Map<string, CachedSession>();
+  let generation = 0;
+  const forget = (match: (c: CachedSession) => boolean) => {
+    generation++;
+    for (const [key, c] of sessionCache) if (match(c)) sessionCache.delete(key);
+  };
 
   const csrfTokenFor = (tokenHash: string) => createHmac('sha256', csrfSecret).update(tokenHash).digest('base64url');
 
@@ -142,6 +167,13 @@ export async function createAuthService(database: Database, settings: AuthSettin
     /** The actor behind a session token, or null when it is unknown, expired or revoked. */
     async authenticate(token: string, ip: string | null): Promise<{ actor: Actor; tokenHash: string; expiresAt: Date } | null> {
       const tokenHash = sha256(token);
+      const now = Date.now();
+      const hit = sessionCache.get(tokenHash);
+      if (hit) {
+        if (now - hit.at < cacheMs && hit.expiresAt.getTime() > now) return { actor: { ...hit.actor, ip }, tokenHash, expiresAt: hit.expiresAt };
+        sessionCache.delete(tokenHash);
+      }
+      const startedAt = generation;
       const [s] = await db
         .select()
         .from(sessions)
@@ -153,20 +185,27 @@ export async function createAuthService(database: Database, settings: AuthSettin
       if (Date.now() - s.lastSeenAt.getTime() > 60_000) {
         await db.update(sessions).set({ lastSeenAt: new Date() }).where(eq(sessions.id, s.id));
       }
+      if (cacheMs > 0 && startedAt === generation) {
+        if (sessionCache.size >= SESSION_CACHE_MAX) sessionCache.clear();
+        sessionCache.set(tokenHash, { at: now, actor, tokenHash, expiresAt: s.expiresAt });
+      }
       return { actor, tokenHash, expiresAt: s.expiresAt };
     },
 
     async logout(actor: Actor) {
       if (!actor.sessionId) return;
+      forget((c) => c.actor.sessionId === actor.sessionId);
       await db.transaction(async (tx) => {
         await tx.update(sessions).set({ revokedAt: new Date() }).where(eq(sessions.id, actor.sessionId!));
         await appendAudit(tx, actor, { action: 'auth.logout', entityType: 'session', entityId: actor.sessionId, nodePath: actor.nodePath });
       });
+      forget((c) => c.actor.sessionId === actor.sessionId);
     },
 
     /** Revoke every open session of a user (account compromised, role changed, left the force). */
     async revokeAllSessions(actor: Actor, userId: string, nodePath: string) {
-      return db.transaction(async (tx) => {
+      forget((c) => c.actor.userId === userId);
+      const revoked = await db.transaction(async (tx) => {
         const revoked = await tx
           .update(sessions)
           .set({ revokedAt: new Date() })
@@ -181,6 +220,8 @@ export async function createAuthService(database: Database, settings: AuthSettin
         });
         return revoked.length;
       });
+      forget((c) => c.actor.userId === userId);
+      return revoked;
     },
 
     /** Short-lived signed ticket for a WebSocket (60 s) or a terminal's position feed (12 h). */
