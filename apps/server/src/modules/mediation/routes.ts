@@ -286,7 +286,8 @@ export function mediationRoutes(app: ZodApp, ctx: AppContext): void {
     '/api/mediation/figures.xlsx',
     {
       config: { access: { roles: FIGURE_READERS } },
-      schema: { tags, summary: 'The figures as an Excel workbook', querystring: FiguresQuery },
+      // nodeId is required here: a download names its unit.
+      schema: { tags, summary: 'The figures of a node as an Excel workbook (summary with children, by type, by month, definitions)', querystring: FiguresQuery.extend({ nodeId: z.string().uuid() }) },
     },
     async (req, reply) => {
       const report = await figuresFor(database.db, actorOf(req), req.query, ctx.now());
