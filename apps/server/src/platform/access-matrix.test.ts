@@ -489,6 +489,7 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
     expect: (role, place) => DISPATCHERS.includes(role) && inTree(place),
     request: async (_fx, _n, t) => ({ method: 'POST', url: `/api/assignments/${await dispatchedAssignment(t)}/status`, payload: { status: 'acknowledged' } }),
   },
+  'GET /api/assignments': { allowed: RESPONDERS, scoped: false, request: () => ({ method: 'GET', url: '/api/assignments?state=all' }) },
   'POST /api/assignments/:id/reassign': {
     allowed: DISPATCHERS,
     scoped: true,

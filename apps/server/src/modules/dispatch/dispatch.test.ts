@@ -250,6 +250,22 @@ describe('call intake and dispatch', () => {
     assert.equal(again.statusCode, 409, 'a cancelled assignment cannot be reassigned again');
   });
 
+  it("lists a terminal's own open assignments, and a jurisdiction's, never a neighbour's", async () => {
+    const { id } = (await intake(fight)).json() as { id: string };
+    const [u] = await t.ctx.database.query<{ id: string }>(
+      `insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ('李鹊31', '李鹊31', 'patrol_car', $1, $2, true) returning id`,
+      [t.fx.target.id, t.fx.target.path],
+    );
+    await t.ctx.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [u!.id, t.fx.userIds.get('volunteer.self')]);
+    await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: u!.id }] } });
+    const mine = (await t.as('volunteer', 'self', { url: '/api/assignments?mine=true' })).json() as { items: { unitId: string; incident: { id: string } }[] };
+    assert.deepEqual(mine.items.map((a) => a.incident.id), [id]);
+    const station = (await t.as('station_leader', 'self', { url: '/api/assignments' })).json() as { items: { unitId: string }[] };
+    assert.ok(station.items.some((a) => a.unitId === u!.id));
+    const neighbour = (await t.as('station_leader', 'sibling', { url: '/api/assignments' })).json() as { items: { unitId: string }[] };
+    assert.ok(!neighbour.items.some((a) => a.unitId === u!.id));
+  });
+
   it('applies 1-3-5 targets configured for the jurisdiction (nearest ancestor wins)', async () => {
     const put = await t.as('station_leader', 'self', { method: 'PUT', url: `/api/dispatch/targets/${t.fx.target.id}`, payload: { acknowledgeSeconds: 45, arriveOtherSeconds: 240 } });
     assert.equal(put.statusCode, 200, put.body);

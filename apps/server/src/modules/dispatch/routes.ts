@@ -13,6 +13,7 @@ import { ApiErrorSchemas } from '../../platform/http/schemas.js';
 import { toEido } from './eido.js';
 import { appendIncidentEvents, announceEvents, eventsOfIncident, lastEventSeq } from './events.js';
 import {
+  ACTIVE_ASSIGNMENT,
   AUDIO_MAX_BYTES, AUDIO_TYPES, CloseBody, DispatchBody, DivertBody, DiversionReportBody, InstructionBody, IntakeBody, MergeBody, StatusBody,
 } from './model.js';
 import { incidentDetail, presentIncidentSummary, terminalBriefing } from './presenter.js';
@@ -217,6 +218,54 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req) => {
       const actor = actorOf(req);
       return dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId));
+    },
+  );
+
+  app.get(
+    '/api/assignments',
+    {
+      config: { access: { roles: responders } },
+      schema: {
+        tags: ['dispatch'],
+        summary: "Assignments of units: your own units' (mine=true, for a terminal) or those of your jurisdiction, open ones by default",
+        querystring: z.object({
+          mine: z.enum(['true', 'false']).default('false'),
+          unitId: z.string().uuid().optional(),
+          state: z.enum(['open', 'all']).default('open'),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+        response: { 200: z.object({ items: z.array(Ok) }), ...ApiErrorSchemas },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const q = req.query;
+      // A terminal sees its units' assignments; readers of a jurisdiction see the units of it.
+      const scope =
+        q.mine === 'true' || !readers.includes(actor.role)
+          ? sql`a.unit_id in (select unit_id from unit_member where user_id = ${actor.userId})`
+          : sql`u.path like ${`${actor.nodePath}%`}`;
+      const open = q.state === 'open' ? sql`and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])` : sql``;
+      const found = await rows<{ id: string; unit_id: string; call_sign: string; status: string; dispatched_at: Date; incident_id: string } & IncidentRow>(
+        database.db,
+        sql`select i.*, a.id as assignment_id, a.unit_id, u.call_sign, a.status as assignment_status, a.dispatched_at as assignment_dispatched_at
+            from incident_assignment a join incident i on i.id = a.incident_id join unit u on u.id = a.unit_id
+            where ${scope} ${open} ${q.unitId ? sql`and a.unit_id = ${q.unitId}` : sql``}
+            order by a.dispatched_at desc limit ${q.limit}`,
+      );
+      return {
+        items: found.map((r) => {
+          const raw = r as unknown as Record<string, unknown>;
+          return {
+            assignmentId: raw.assignment_id as string,
+            unitId: r.unit_id,
+            callSign: r.call_sign,
+            status: raw.assignment_status as string,
+            dispatchedAt: new Date(raw.assignment_dispatched_at as string).toISOString(),
+            incident: presentIncidentSummary(r),
+          };
+        }),
+      };
     },
   );
 
