@@ -124,6 +124,9 @@ async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?:
 
 /** A short number per county and day: 370523-20261122-0007. */
 async function nextNumber(tx: Executor, countyCode: string, at: Date): Promise<string> {
+  // Numbers are counted per day: take the incident-event lock first (held to commit anyway), so two
+  // concurrent intakes cannot count the same number.
+  await tx.execute(sql`select pg_advisory_xact_lock(727300)`);
   const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
   const prefix = `${countyCode}-${day}-`;
   const [r] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from incident where number like ${`${prefix}%`}`);
