@@ -131,6 +131,11 @@ const RECENT = 256;
  */
 export class IngestFilter {
   private states = new Map<string, UnitState>();
+  /**
+   * Where a unit without rule state starts from (the runtime answers its live position, so a
+   * restart or a reset does not accept a jump as a first point); null: the point itself.
+   */
+  seedFrom: ((unitId: string) => Fix | null) | null = null;
 
   constructor(public rules: IngestRules = { ...DEFAULT_RULES }) {}
 
@@ -158,10 +163,15 @@ export class IngestFilter {
     if (!duty.onDuty || (duty.dutySince !== null && p.t < duty.dutySince)) return 'off_duty';
     if (p.t > now + this.rules.futureToleranceMs) return 'future';
     if (p.t < now - this.rules.retentionDays * 86_400_000) return 'expired';
-    const s = this.states.get(p.unitId);
+    let s = this.states.get(p.unitId);
     if (!s) {
-      this.states.set(p.unitId, new UnitState(p));
-      return 'accepted';
+      const seed = this.seedFrom?.(p.unitId) ?? null;
+      if (!seed) {
+        this.states.set(p.unitId, new UnitState(p));
+        return 'accepted';
+      }
+      s = new UnitState(seed);
+      this.states.set(p.unitId, s);
     }
     if (s.seen(p.t)) return 'duplicate';
     const anchored = Math.abs(p.t - s.lastT) <= this.rules.anchorMaxAgeMs;
@@ -435,6 +445,12 @@ export class PositionStore {
       ageMs,
       stale: ageMs > this.opts.staleMs,
     };
+  }
+
+  /** The latest fix of a unit (no view object), for seeding the ingestion rules. */
+  latestFix(unitId: string): { t: number; lon: number; lat: number; accuracy: number | null } | null {
+    const p = this.byUnit.get(unitId);
+    return p ? { t: p.t, lon: p.lon, lat: p.lat, accuracy: p.accuracy } : null;
   }
 
   latest(unitId: string): LiveView | null {

@@ -88,6 +88,9 @@ export class UnitsRuntime {
       retentionDays: s.PINGAN_AVL_RETENTION_DAYS,
     });
     this.positions = new PositionStore({ staleMs: s.PINGAN_AVL_STALE_SECONDS * 1000, indexMaxAgeMs: 250, now: () => ctx.now().getTime() });
+    // A unit without rule state (first point here, after a restart or a failed write) is judged
+    // against its live position, when there is one.
+    this.filter.seedFrom = (unitId) => this.positions.latestFix(unitId);
     this.writer = new TrackWriter(
       ctx.database,
       {
@@ -319,6 +322,7 @@ export class UnitsRuntime {
     }
     const rows: Ping[] = [];
     const newest: Ping[] = [];
+    let accepted = 0;
     for (const [unitId, entry] of byUnit) {
       let info = this.directory.get(unitId);
       if (info === undefined) info = await this.unit(unitId);
@@ -334,17 +338,16 @@ export class UnitsRuntime {
         counts[verdict ?? 'unknown_unit'] += Array.isArray(entry) ? entry.length : 1;
         continue;
       }
-      if (!this.filter.hasState(unitId)) {
-        const live = this.positions.latest(unitId);
-        if (live) this.filter.reset(unitId, { t: live.t, lon: live.lon, lat: live.lat, accuracy: live.accuracy });
-      }
       // UnitInfo carries the DutyInfo fields (onDuty, dutySince).
       if (!Array.isArray(entry)) {
         const outcome = this.filter.classify(entry, info, now);
-        counts[outcome]++;
-        if (STORED.has(outcome)) {
+        if (outcome === 'accepted') accepted++;
+        else counts[outcome]++;
+        if (outcome === 'accepted' || outcome === 'reanchored') {
           rows.push(entry);
-          if (outcome !== 'out_of_order') newest.push(entry);
+          newest.push(entry);
+        } else if (outcome === 'out_of_order') {
+          rows.push(entry);
         }
         continue;
       }
@@ -359,6 +362,7 @@ export class UnitsRuntime {
       }
       if (last) newest.push(last);
     }
+    counts.accepted += accepted;
     try {
       await this.writer.enqueue(rows);
     } catch (err) {
@@ -367,6 +371,7 @@ export class UnitsRuntime {
     }
     const live = this.scratch;
     for (const p of newest) {
+      // Read again: the unit may have gone off duty while the write was under way.
       const info = this.directory.get(p.unitId);
       if (!info || !info.onDuty) continue;
       live.unitId = p.unitId;

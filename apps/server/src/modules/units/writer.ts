@@ -62,7 +62,6 @@ interface Pending {
 export interface WriterStats {
   flushes: number;
   rows: number;
-  inserted: number;
   failedFlushes: number;
 }
 
@@ -80,7 +79,7 @@ export class TrackWriter {
   private knownPartitions = new Set<string>();
   private idle: (() => void)[] = [];
   private maintenance: NodeJS.Timeout | null = null;
-  readonly stats: WriterStats = { flushes: 0, rows: 0, inserted: 0, failedFlushes: 0 };
+  readonly stats: WriterStats = { flushes: 0, rows: 0, failedFlushes: 0 };
   onFlush: ((rows: number, seconds: number) => void) | null = null;
 
   constructor(
@@ -152,10 +151,9 @@ export class TrackWriter {
     const rows: Ping[] = [];
     for (const p of batch) for (const r of p.rows) rows.push(r);
     try {
-      const inserted = await this.insert(rows);
+      await this.insert(rows);
       this.stats.flushes++;
       this.stats.rows += rows.length;
-      this.stats.inserted += inserted;
       this.onFlush?.(rows.length, Number(process.hrtime.bigint() - started) / 1e9);
       for (const p of batch) p.resolve();
     } catch (err) {
@@ -168,21 +166,18 @@ export class TrackWriter {
     }
   }
 
-  private async insert(rows: Ping[]): Promise<number> {
+  private async insert(rows: Ping[]): Promise<void> {
     const days = new Set<number>();
     for (const r of rows) days.add(Math.floor(r.t / DAY));
     await this.ensurePartitions([...days].map((d) => d * DAY));
-    const res = await this.database.query<{ n: number }>(
-      `with ins as (
-         insert into unit_position (unit_id, t, lon, lat, accuracy, speed, heading)
-         select u, to_timestamp(t / 1000.0), x, y, a, s, h
-         from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
-         on conflict do nothing
-         returning 1)
-       select count(*)::int as n from ins`,
+    // No RETURNING/count: duplicates skipped across instances are not worth a materialized CTE per flush.
+    await this.database.query(
+      `insert into unit_position (unit_id, t, lon, lat, accuracy, speed, heading)
+       select u, to_timestamp(t / 1000.0), x, y, a, s, h
+       from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
+       on conflict do nothing`,
       encodeTrackColumns(rows),
     );
-    return Number(res[0]?.n ?? 0);
   }
 
   /** Make sure the day partitions holding these instants exist (idempotent, safe across instances). */
