@@ -53,6 +53,19 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // Error handling first: a route takes the error handler in force when it is added, so one set
+  // after the routes would leave them with Fastify's default (found in a real process, not by inject).
+  // The web app: index.html for any other GET outside /api (client-side routes).
+  const dist = path.resolve(config.PINGAN_WEB_DIST);
+  const indexHtml = path.join(dist, 'index.html');
+  const hasWeb = fs.existsSync(indexHtml);
+  installErrorHandling(app, (req) => {
+    if (!hasWeb || req.method !== 'GET') return null;
+    const url = req.url.split('?')[0] ?? '/';
+    if (url.startsWith('/api/') || url === '/api' || /\.[a-z0-9]+$/i.test(url)) return null;
+    return fs.readFileSync(indexHtml, 'utf8');
+  });
+
   await app.register(cookie);
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -135,19 +148,9 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   for (const mod of [...routeModules, benchFloorRoutes, ...(opts.extraRoutes ?? [])]) await mod(app, ctx);
 
-  // The web app: static files, and index.html for any other GET outside /api (client-side routes).
-  const dist = path.resolve(config.PINGAN_WEB_DIST);
-  const indexHtml = path.join(dist, 'index.html');
-  const hasWeb = fs.existsSync(indexHtml);
   if (hasWeb) {
     await app.register(fastifyStatic, { root: dist, wildcard: false, index: false, maxAge: '1h' });
   }
-  installErrorHandling(app, (req) => {
-    if (!hasWeb || req.method !== 'GET') return null;
-    const url = req.url.split('?')[0] ?? '/';
-    if (url.startsWith('/api/') || url === '/api' || /\.[a-z0-9]+$/i.test(url)) return null;
-    return fs.readFileSync(indexHtml, 'utf8');
-  });
   return app;
 }
 
