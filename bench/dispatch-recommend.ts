@@ -4,6 +4,8 @@
  * GiST index, prepared, one query per incident) on the same queries, same run.
  */
 import { performance } from 'node:perf_hooks';
+import KDBush from 'kdbush';
+import { around } from 'geokdbush';
 import { PositionStore } from '../apps/server/src/modules/units/positions.js';
 import { openScratchPostgis } from './lib/postgis.js';
 
@@ -14,6 +16,9 @@ export interface RecommendResult {
   oursP99Us: number;
   postgisP50Us: number;
   postgisP99Us: number;
+  /** Plain geokdbush `around` (static index, predicate on the row) on the same data and queries: the machine's yardstick. */
+  geokdbushP50Us: number;
+  geokdbushP99Us: number;
   identical: number;
 }
 
@@ -52,6 +57,21 @@ export async function benchRecommend(units = 50_000, queries = 20_000, k = 10): 
     ours.push((performance.now() - t0) * 1000);
     oursAnswers.push(hits.map((h) => h.unitId));
   }
+
+  // Yardstick, same run: geokdbush alone on a static index of the same points, the same predicate.
+  const kd = new KDBush(rows.length);
+  for (const r of rows) kd.add(r.lon, r.lat);
+  kd.finish();
+  const types = rows.map((_, i) => (i % 5 === 0 ? 'foot_patrol' : 'patrol_car'));
+  const pred = (i: number) => !busy.has(rows[i]!.id) && types[i] === 'patrol_car';
+  for (let i = 0; i < 2000; i++) around(kd, points[i]!.lon, points[i]!.lat, k, undefined, pred);
+  const plain: number[] = [];
+  for (const p of points) {
+    const t0 = performance.now();
+    around(kd, p.lon, p.lat, k, undefined, pred);
+    plain.push((performance.now() - t0) * 1000);
+  }
+  plain.sort((a, b) => a - b);
 
   const db = await openScratchPostgis('pingan_bench_dispatch');
   try {
@@ -92,6 +112,8 @@ export async function benchRecommend(units = 50_000, queries = 20_000, k = 10): 
       oursP99Us: pct(ours, 0.99),
       postgisP50Us: pct(theirs, 0.5),
       postgisP99Us: pct(theirs, 0.99),
+      geokdbushP50Us: pct(plain, 0.5),
+      geokdbushP99Us: pct(plain, 0.99),
       identical: identical / sample,
     };
   } finally {

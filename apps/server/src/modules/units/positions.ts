@@ -556,10 +556,25 @@ export class PositionStore {
         if (this.passes(e)) this.insert(e, h);
       }
       const hits = new Array<NearestHit>(this.qCount);
+      const staleMs = this.opts.staleMs;
       for (let i = 0; i < this.qCount; i++) {
-        const v = this.view(this.topE[i]!, this.qNow) as NearestHit;
-        v.distanceM = metresOfHav(this.topH[i]!);
-        hits[i] = v;
+        const p = this.topE[i]!;
+        const ageMs = Math.max(0, this.qNow - p.t);
+        hits[i] = {
+          unitId: p.unitId,
+          callSign: p.callSign,
+          type: p.type,
+          path: p.path,
+          t: p.t,
+          lon: p.lon,
+          lat: p.lat,
+          accuracy: p.accuracy,
+          speed: p.speed,
+          heading: p.heading,
+          ageMs,
+          stale: ageMs > staleMs,
+          distanceM: metresOfHav(this.topH[i]!),
+        };
       }
       return hits;
     } finally {
