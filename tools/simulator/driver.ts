@@ -40,6 +40,7 @@ export interface SimulatorStats {
   noAnswer: number;
   breakdowns: number;
   pings: number;
+  mediations: number;
   errors: number;
   lastError: string | null;
 }
@@ -122,7 +123,7 @@ function randomPointIn(rng: Rng, area: { geometry: MultiPolygon; bbox: number[] 
 }
 
 export class Simulator {
-  readonly stats: SimulatorStats = { calls: 0, dispatched: 0, diverted: 0, acknowledged: 0, arrived: 0, cleared: 0, closed: 0, noAnswer: 0, breakdowns: 0, pings: 0, errors: 0, lastError: null };
+  readonly stats: SimulatorStats = { calls: 0, dispatched: 0, diverted: 0, acknowledged: 0, arrived: 0, cleared: 0, closed: 0, noAnswer: 0, breakdowns: 0, pings: 0, mediations: 0, errors: 0, lastError: null };
   private readonly api: Api;
   private readonly rng: Rng;
   private units: SimUnit[] = [];
@@ -297,6 +298,27 @@ export class Simulator {
     return r.status === 200;
   }
 
+  /** A dispute found on scene becomes a mediation case, registered by the officer from the incident (矛盾纠纷排查化解). */
+  private async openMediation(unit: SimUnit, assignmentId: string, call: SimCall) {
+    const mine = await this.api.call<{ items: { assignmentId: string; incident: { id: string } }[] }>('GET', '/api/assignments?mine=true&state=all&limit=50', unit.token);
+    const incidentId = mine.body?.items?.find((a) => a.assignmentId === assignmentId)?.incident.id;
+    if (!incidentId) return;
+    const type = call.category === 'dispute.family' ? 'family' : call.content.includes('噪') ? 'noise' : 'neighbours';
+    const r = await this.api.call('POST', '/api/mediation/disputes', unit.token, {
+      type,
+      source: 'call',
+      incidentId,
+      title: call.content.slice(0, 40),
+      description: `${call.content}。现场初步调解，双方同意进一步调解。`,
+      parties: [
+        { side: 'applicant', name: call.callerName, phone: call.callerPhone },
+        { side: 'respondent', name: `${call.callerName.slice(0, 1)}某` },
+      ],
+    }, { 'idempotency-key': `sim-mediation-${incidentId}` });
+    if (r.status === 201) this.stats.mediations++;
+    else if (r.status !== 409) this.fail('mediation', r.body);
+  }
+
   /** One officer's response: acknowledge after a human delay, drive there, work the scene, clear. */
   private async runAssignment(unit: SimUnit, assignmentId: string, call: SimCall, finished: () => Promise<void>) {
     const release = () => {
@@ -339,6 +361,7 @@ export class Simulator {
           this.later((call.onSceneMinutes * 60_000) / this.opts.speed, async () => {
             await this.status(unit, assignmentId, 'cleared');
             this.stats.cleared++;
+            if (call.category.startsWith('dispute') && unit.token) await this.openMediation(unit, assignmentId, call);
             release();
             await finished();
           });
