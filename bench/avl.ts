@@ -1,8 +1,8 @@
 /**
  * bench avl: position pings over HTTP into the real server (rules, live store, group-commit writer,
- * day partitions) next to a raw multi-row INSERT … unnest of the same number of rows into an
- * identically partitioned table, in the same run (pg-copy-streams is not installed, so no true COPY:
- * the raw reference is the fastest plain SQL path we have and says so).
+ * day partitions) next to a raw PostgreSQL COPY … FROM STDIN of the same rows into an identically
+ * partitioned table, in the same run (the fastest of three ways to COPY is the reference; on PGlite,
+ * which has no COPY FROM STDIN, a multi-row INSERT … unnest).
  *
  * The server runs in a child process (apps/server/src/main.ts, as in production), so the load
  * generator (worker threads with keep-alive node:http agents, in this process) does not share its
@@ -19,7 +19,7 @@ import pg from 'pg';
 import { createAuthService, hashPassword } from '../apps/server/src/platform/auth/service.js';
 import { applyMigrations, openDatabase, type Database } from '../apps/server/src/platform/db/index.js';
 import type { Ping } from '../apps/server/src/modules/units/positions.js';
-import { encodeTrackColumns } from '../apps/server/src/modules/units/writer.js';
+import { encodeTrackColumns, encodeTrackCopy } from '../apps/server/src/modules/units/writer.js';
 import { spawn } from 'node:child_process';
 
 const PG_URL = process.env.PINGAN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -274,55 +274,82 @@ async function main() {
     );
     console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}; ${persisted} rows in unit_position`);
 
-    // Raw reference: the same number of rows, multi-row INSERT … unnest (batches of 2,000, as many at
-    // once as our writer uses), each into its own identically partitioned table, with the arrays sent
-    // two ways: node-postgres's own array parameters, and the pre-joined array literals our writer
-    // sends (encodeTrackColumns). The faster of the two is the reference.
+    // Raw reference: a plain PostgreSQL COPY … FROM STDIN of the same rows (the same units, times and
+    // values the load generator sent) into its own identically partitioned table (same primary key and
+    // indexes), timed from the rows in memory to the last commit. COPY is measured three ways and the
+    // fastest is the reference: one binary COPY of every row, binary COPYs of 2,000 rows three at a
+    // time (as our writer runs), and one text COPY (what psql's \copy sends). The writer's own
+    // INSERT … unnest (PGlite's path) is printed beside it. PGlite has no COPY FROM STDIN: there the
+    // reference is INSERT … unnest.
     const dayStart = Math.floor(base / 86_400_000) * 86_400_000;
     const total = Math.max(stored, 1);
-    const rawBatch = 2000;
-    const concurrency = database.engine === 'pglite' ? 1 : 3;
-    const raw = async (table: string, literals: boolean) => {
+    const rowAt = (k: number): Ping => {
+      const unit = units[k % units.length]!;
+      const cycle = Math.floor(k / units.length);
+      return { unitId: unit.id, t: base + cycle * 1000, lon: unit.lon + cycle * 0.00001, lat: unit.lat, accuracy: 5, speed: 1, heading: 90 };
+    };
+    let tables = 0;
+    const rawTable = async () => {
+      const table = `unit_position_raw${tables++}`;
       await database.query(`create table ${table} (like unit_position including all) partition by range (t)`);
       for (const d of [dayStart, dayStart + 86_400_000]) {
         await database.query(
           `create table ${table}_p${d} partition of ${table} for values from ('${new Date(d).toISOString()}') to ('${new Date(d + 86_400_000).toISOString()}')`,
         );
       }
+      return table;
+    };
+    const rowsOf = (from: number, n: number) => Array.from({ length: n }, (_, i) => rowAt(from + i));
+    const countOf = async (table: string) => (await database.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]!.n;
+    /** Rows per second of `write` over every row in batches of `batch`, `concurrency` at a time; checks the count. */
+    const rawRun = async (batch: number, concurrency: number, write: (table: string, rows: Ping[]) => Promise<void>) => {
+      const table = await rawTable();
       let next = 0;
       const rawStart = Date.now();
-      const insertOne = async () => {
-        while (next < total) {
-          const from = next;
-          next += rawBatch;
-          const n = Math.min(rawBatch, total - from);
-          const rows: Ping[] = new Array<Ping>(n);
-          for (let i = 0; i < n; i++) {
-            const k = from + i;
-            const unit = units[k % units.length]!;
-            rows[i] = { unitId: unit.id, t: base + Math.floor(k / units.length) * 1000, lon: unit.lon, lat: unit.lat, accuracy: 5, speed: 1, heading: 90 };
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < total) {
+            const from = next;
+            next += batch;
+            await write(table, rowsOf(from, Math.min(batch, total - from)));
           }
-          const params = literals
-            ? encodeTrackColumns(rows)
-            : [rows.map((r) => r.unitId), rows.map((r) => r.t), rows.map((r) => r.lon), rows.map((r) => r.lat), rows.map((r) => r.accuracy), rows.map((r) => r.speed), rows.map((r) => r.heading)];
-          await database.query(
-            `insert into ${table} (unit_id, t, lon, lat, accuracy, speed, heading)
-             select u, to_timestamp(t / 1000.0), x, y, a, s, h
-             from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
-             on conflict do nothing`,
-            params,
-          );
-        }
-      };
-      await Promise.all(Array.from({ length: concurrency }, insertOne));
-      return total / ((Date.now() - rawStart) / 1000);
+        }),
+      );
+      const pps = total / ((Date.now() - rawStart) / 1000);
+      const n = await countOf(table);
+      if (n !== total) throw new Error(`raw reference stored ${n} of ${total} rows in ${table}`);
+      return pps;
     };
-    const rawParams = await raw('unit_position_raw', false);
-    const rawLiterals = await raw('unit_position_raw2', true);
-    const rawPps = Math.max(rawParams, rawLiterals);
-    console.log(
-      `raw: ${total} rows by INSERT … unnest (no pg-copy-streams for COPY): ${Math.round(rawParams)} rows/s with array parameters, ${Math.round(rawLiterals)} rows/s with array literals; reference ${Math.round(rawPps)} rows/s`,
-    );
+    const insertUnnest = (table: string, rows: Ping[]) =>
+      database
+        .query(
+          `insert into ${table} (unit_id, t, lon, lat, accuracy, speed, heading)
+           select u, to_timestamp(t / 1000.0), x, y, a, s, h
+           from unnest($1::uuid[], $2::float8[], $3::float8[], $4::float8[], $5::real[], $6::real[], $7::real[]) as r(u, t, x, y, a, s, h)
+           on conflict do nothing`,
+          encodeTrackColumns(rows),
+        )
+        .then(() => undefined);
+    const copyText = (rows: Ping[]) => {
+      let text = '';
+      for (const r of rows) text += `${r.unitId}\t${new Date(r.t).toISOString()}\t${r.lon}\t${r.lat}\t${r.accuracy}\t${r.speed}\t${r.heading}\n`;
+      return Buffer.from(text);
+    };
+    const cols = '(unit_id, t, lon, lat, accuracy, speed, heading)';
+    const rawInsert = await rawRun(2000, database.engine === 'pglite' ? 1 : 3, insertUnnest);
+    let rawPps = rawInsert;
+    let rawLine = `raw: ${total} rows; INSERT … unnest (2,000 × ${database.engine === 'pglite' ? 1 : 3}) ${Math.round(rawInsert)} rows/s`;
+    const copyIn = database.copyIn?.bind(database);
+    if (copyIn) {
+      const binaryOne = await rawRun(total, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows)));
+      const binaryBatches = await rawRun(2000, 3, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows)));
+      const textOne = await rawRun(total, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin`, copyText(rows)));
+      rawPps = Math.max(binaryOne, binaryBatches, textOne);
+      rawLine += `; COPY binary in one ${Math.round(binaryOne)}, binary 2,000 × 3 ${Math.round(binaryBatches)}, text in one ${Math.round(textOne)} rows/s; reference (fastest COPY) ${Math.round(rawPps)} rows/s`;
+    } else {
+      rawLine += ' (PGlite: no COPY FROM STDIN, so this is the reference)';
+    }
+    console.log(rawLine);
 
     const ratio = oursPps / rawPps;
     const persistedPct = stored === 0 ? 0 : (Math.min(persisted, stored) / stored) * 100;

@@ -387,6 +387,35 @@ describe('units over HTTP', () => {
     assert.equal(Number((await t.ctx.database.query<{ n: number }>('select count(*)::int as n from unit_position where t < $1', [new Date(old + 2 * day)]))[0]!.n), 0);
   });
 
+  it('the track writer stores every column exactly (binary COPY on PostgreSQL) and skips rows another instance stored', async () => {
+    const w = runtime().writer;
+    const at = Date.now() - 3 * 86_400_000; // a day of its own, so the other tests' rows do not count
+    const rows: Ping[] = [
+      { unitId, t: at, lon: 118.123456789012, lat: 36.987654321098, accuracy: 4.5, speed: 12.25, heading: 359.5 },
+      { unitId, t: at + 1001.5, lon: -0.5, lat: -89.999999, accuracy: null, speed: null, heading: null },
+      { unitId: unitId.toUpperCase(), t: at + 86_400_000 - 1, lon: 180, lat: 90, accuracy: 0, speed: 0, heading: -1 },
+    ];
+    await w.ensurePartitions(rows.map((r) => r.t));
+    const conflicts = w.stats.copyConflicts;
+    await w.enqueue(rows);
+    const read = () =>
+      t.ctx.database.query<{ us: string; lon: number; lat: number; accuracy: number | null; speed: number | null; heading: number | null }>(
+        `select (extract(epoch from t) * 1000000)::bigint::text as us, lon, lat, accuracy, speed, heading
+         from unit_position where unit_id = $1 and t >= $2 and t < $3 order by t`,
+        [unitId, new Date(at), new Date(at + 86_400_000)],
+      );
+    const got = await read();
+    assert.deepEqual(
+      got.map((r) => [Number(r.us), r.lon, r.lat, r.accuracy, r.speed, r.heading]),
+      rows.map((r) => [Math.round(r.t * 1000), r.lon, r.lat, r.accuracy, r.speed, r.heading]),
+    );
+    // The same rows again, as a second instance whose rules never saw them would send them: no error,
+    // nothing stored twice, plus one new row in the same flush.
+    await w.enqueue([...rows, { ...rows[0]!, t: at + 5000 }]);
+    assert.equal((await read()).length, 4);
+    assert.equal(w.stats.copyConflicts - conflicts, t.ctx.database.engine === 'postgres' ? 1 : 0, 'PostgreSQL retries the COPY as INSERT … ON CONFLICT');
+  });
+
   it('service stations are places with staffing and dispatchable units with a fixed position', async () => {
     const r = await t.as('station_leader', 'self', {
       method: 'POST',

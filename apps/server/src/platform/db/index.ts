@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import * as schema from '../../schema.js';
 
 export type Schema = typeof schema;
@@ -25,6 +26,12 @@ export interface Database {
   db: Db;
   /** Raw SQL with positional parameters, for bulk work (COPY-like inserts, PostGIS helpers). */
   query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * `COPY … FROM STDIN` with the whole input in one buffer, as one statement (its own transaction).
+   * PostgreSQL server only: PGlite has no COPY FROM STDIN over a connection, so callers keep a plain
+   * SQL path for it.
+   */
+  copyIn?(text: string, data: Buffer): Promise<void>;
   /** Listen to PostgreSQL NOTIFY on a channel (both engines support it). */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
@@ -128,6 +135,24 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
           await client.end().catch(() => undefined);
         }
       };
+    },
+    async copyIn(text, data) {
+      const client = await pool.connect();
+      let failed: unknown = undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const stream = client.query(copyFrom(text));
+          stream.once('finish', resolve);
+          stream.once('error', reject);
+          stream.end(data);
+        });
+      } catch (err) {
+        failed = err;
+        throw err;
+      } finally {
+        // A connection whose COPY broke off may be mid-protocol: drop it rather than reuse it.
+        client.release(failed instanceof Error && !('code' in failed) ? failed : undefined);
+      }
     },
     async notify(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
