@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { createTestApp, type TestApp } from '../testing/app.js';
 import { auditLog, users } from './db/schema.js';
-import { verifyAuditChain } from './audit/service.js';
+import { appendAudit, verifyAuditChain } from './audit/service.js';
 
 describe('platform', () => {
   let t: TestApp;
@@ -168,6 +168,26 @@ describe('platform', () => {
       assert.equal(rec.nodePath, t.fx.target.path);
       const verify = await t.as('inspector', 'above', { url: '/api/audit/verify' });
       assert.deepEqual({ ok: verify.json().ok, firstBad: verify.json().firstBad }, { ok: true, firstBad: null });
+    });
+
+    it('chains concurrent appends with any text into one gapless chain that verifies', async () => {
+      const [{ seq: before }] = (await t.ctx.database.query<{ seq: number }>('select coalesce(max(seq), 0)::int as seq from audit_log')) as [{ seq: number }];
+      const texts = ['调解 “纠纷” 已受理', 'emoji 🚓 and \\ backslash', 'quote " and \n newline', 'tab\tcontrol \u0001', 'ascii'];
+      // Twenty transactions at once (on PostgreSQL they really overlap; PGlite runs them in turn).
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t.ctx.database.db.transaction(async (tx) => {
+            await appendAudit(tx, null, { action: 'test.concurrent', entityType: 'test', entityId: String(i), nodePath: t.fx.target.path, details: { text: texts[i % texts.length], i, nested: { list: [i, null, true] } } });
+          }),
+        ),
+      );
+      const added = await t.ctx.database.query<{ seq: number }>('select seq::int as seq from audit_log where seq > $1 order by seq', [before]);
+      assert.deepEqual(added.map((r) => r.seq), Array.from({ length: 20 }, (_, i) => before + i + 1), 'seqs are gapless');
+      const verified = await verifyAuditChain(t.ctx.database.db);
+      assert.deepEqual({ ok: verified.ok, broken: verified.firstBroken }, { ok: true, broken: null });
+      const [head] = await t.ctx.database.query<{ seq: number; hash: string }>('select seq::int as seq, hash from audit_head');
+      const [last] = await t.ctx.database.query<{ seq: number; hash: string }>('select seq::int as seq, hash from audit_log order by seq desc limit 1');
+      assert.deepEqual(head, last, 'the head is the last record');
     });
 
     it('detects an edited record, and a deleted one', async () => {

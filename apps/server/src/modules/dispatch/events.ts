@@ -6,9 +6,6 @@ import { rows, uuidArray } from '../../platform/db/rows.js';
 /** Bus topic carrying "incident events up to seq N are committed": receivers read them from the database. */
 export const INCIDENT_EVENTS = 'incident.events';
 
-// Appends to the event log are serialized until commit, so seq order is commit order.
-const EVENT_LOCK = 727300;
-
 export interface NewIncidentEvent {
   incidentId: string;
   type: string;
@@ -30,18 +27,35 @@ export interface IncidentEventRow {
   data: Record<string, unknown>;
 }
 
-/** Append events inside the caller's transaction; answers the seq of the last one. */
+/**
+ * Append events inside the caller's transaction; answers the seq of the last one. One statement takes
+ * the next seqs from `incident_event_head` and inserts the rows: the head's row lock, held from here to
+ * commit, makes seq order commit order (a resuming client misses nothing), and callers append at the
+ * end of their transaction so the lock is held briefly (decision 012).
+ */
 export async function appendIncidentEvents(tx: Executor, events: readonly NewIncidentEvent[]): Promise<number> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${EVENT_LOCK})`);
-  const [last] = await rows<{ seq: number | string | null }>(tx, sql`select max(seq) as seq from incident_event`);
-  let seq = Number(last?.seq ?? 0);
-  for (const e of events) {
-    seq++;
-    await tx.execute(sql`insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
-      values (${seq}, ${e.incidentId}, ${e.at}, ${e.type}, ${e.actorId}, ${e.nodePath},
-        ${uuidArray(e.unitIds ?? [])}::uuid[], ${JSON.stringify(e.data ?? {})}::jsonb)`);
-  }
-  return seq;
+  if (events.length === 0) throw new Error('appendIncidentEvents needs at least one event');
+  const list = events.map((e) => ({
+    incidentId: e.incidentId,
+    at: e.at.toISOString(),
+    type: e.type,
+    actorId: e.actorId,
+    nodePath: e.nodePath,
+    unitIds: uuidArray(e.unitIds ?? []),
+    data: e.data ?? {},
+  }));
+  const appended = await rows<{ seq: number | string }>(
+    tx,
+    sql`with head as (update incident_event_head set seq = seq + ${list.length}::int where id = 1 returning seq)
+        insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
+        select head.seq - ${list.length}::int + e.ord, (e.x->>'incidentId')::uuid, (e.x->>'at')::timestamptz, e.x->>'type',
+          (e.x->>'actorId')::uuid, e.x->>'nodePath', (e.x->>'unitIds')::uuid[], e.x->'data'
+        from head, jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as e(x, ord)
+        returning seq`,
+  );
+  // The head row is made by migration 0005; without it the events would silently not be written.
+  if (appended.length !== list.length) throw new Error('incident event head is missing: the events were not written');
+  return Math.max(...appended.map((r) => Number(r.seq)));
 }
 
 interface RawEvent {

@@ -79,7 +79,7 @@ export const incidentCalls = pgTable(
 
 /**
  * The append-only event log of every incident, and the realtime stream: `seq` is gapless and
- * assigned in commit order (under an advisory lock), so a client resuming from its last seq misses nothing.
+ * assigned in commit order (under the lock of `incident_event_head`), so a client resuming from its last seq misses nothing.
  */
 export const incidentEvents = pgTable(
   'incident_event',
@@ -97,6 +97,18 @@ export const incidentEvents = pgTable(
   },
   (t) => [index('incident_event_incident_idx').on(t.incidentId, t.seq)],
 );
+
+/** The last seq of `incident_event`: appends take it in one update, so seq order is commit order (decision 012). */
+export const incidentEventHead = pgTable('incident_event_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+
+/** The last incident number per county and day (`370523-20261122-`), counted under the row's lock. */
+export const incidentNumberCounters = pgTable('incident_number_counter', {
+  prefix: text('prefix').primaryKey(),
+  last: integer('last').notNull(),
+});
 
 /** A unit sent to an incident, with the time, actor and position of each status. */
 export const assignments = pgTable(

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Role } from '@pingan/contracts';
 import { type Actor, assertCoversPath, coversPath } from '../../platform/access.js';
-import { appendAudit } from '../../platform/audit/service.js';
+import { type AuditEntry, appendAudit } from '../../platform/audit/service.js';
 import type { EventBus } from '../../platform/bus.js';
 import type { Database, Executor, Tx } from '../../platform/db/index.js';
 import { rows, uuidArray } from '../../platform/db/rows.js';
@@ -122,16 +122,23 @@ async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?:
     values (${t.incidentId}, ${t.assignmentId ?? null}, ${t.diversionId ?? null}, ${t.kind}, ${t.start}, ${warn}, ${due})`);
 }
 
-/** A short number per county and day: 370523-20261122-0007. */
+/**
+ * A short number per county and day: 370523-20261122-0007. The day's counter row is locked from here
+ * to commit, so intakes take it as late as they can (decision 012).
+ */
 async function nextNumber(tx: Executor, countyCode: string, at: Date): Promise<string> {
-  // Numbers are counted per day: take the incident-event lock first (held to commit anyway), so two
-  // concurrent intakes cannot count the same number.
-  await tx.execute(sql`select pg_advisory_xact_lock(727300)`);
   const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
   const prefix = `${countyCode}-${day}-`;
-  const [r] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from incident where number like ${`${prefix}%`}`);
-  return `${prefix}${String((r?.n ?? 0) + 1).padStart(4, '0')}`;
+  const [r] = await rows<{ last: number }>(
+    tx,
+    sql`insert into incident_number_counter (prefix, last) values (${prefix}, 1)
+        on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last`,
+  );
+  return `${prefix}${String(r!.last).padStart(4, '0')}`;
 }
+
+type Emit = (e: Omit<NewIncidentEvent, 'at'>) => void;
+type Audit = (actor: Actor, entry: AuditEntry) => void;
 
 export function createDispatchService(deps: {
   database: Database;
@@ -146,10 +153,12 @@ export function createDispatchService(deps: {
 
   /**
    * Run a command in one transaction that appends incident events; announce them after commit so
-   * command screens and terminals only ever see committed state.
+   * command screens and terminals only ever see committed state. The work emits events and audit
+   * records; both are appended when the work is done, events first, so the two serialization points
+   * (event head, audit head) are held only for the last statements and always taken in one order.
    */
   async function command<T>(
-    work: (tx: Tx, at: Date, emit: (e: Omit<NewIncidentEvent, 'at'>) => void) => Promise<T>,
+    work: (tx: Tx, at: Date, emit: Emit, audit: Audit) => Promise<T>,
     /** The caller's transaction (an idempotent route); the caller announces the events after its commit. */
     outer?: Tx,
   ): Promise<T> {
@@ -157,8 +166,10 @@ export function createDispatchService(deps: {
     let lastSeq = 0;
     const run = async (tx: Tx) => {
       const pending: NewIncidentEvent[] = [];
-      const value = await work(tx, at, (e) => pending.push({ ...e, at }));
+      const audits: { actor: Actor; entry: AuditEntry }[] = [];
+      const value = await work(tx, at, (e) => pending.push({ ...e, at }), (actor, entry) => audits.push({ actor, entry }));
       if (pending.length) lastSeq = await appendIncidentEvents(tx, pending);
+      for (const a of audits) await appendAudit(tx, a.actor, a.entry);
       return value;
     };
     if (outer) return run(outer);
@@ -205,7 +216,8 @@ export function createDispatchService(deps: {
   async function sendUnits(
     tx: Tx,
     at: Date,
-    emit: (e: Omit<NewIncidentEvent, 'at'>) => void,
+    emit: Emit,
+    audit: Audit,
     actor: Actor,
     incident: IncidentRow,
     body: z.infer<typeof DispatchBody>,
@@ -257,7 +269,7 @@ export function createDispatchService(deps: {
     await tx.execute(sql`update incident set status = ${await statusAfterAssignments(tx, incidentId)}, updated_at = ${at} where id = ${incidentId}`);
     emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
     // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
-    await appendAudit(tx, actor, {
+    audit(actor, {
       action: 'incident.dispatch',
       entityType: 'incident',
       entityId: incidentId,
@@ -284,10 +296,32 @@ export function createDispatchService(deps: {
         throw forbidden(`The location lies in ${station?.name ?? deepest?.name ?? 'another jurisdiction'}, outside yours: transfer the call to its command centre.`);
       }
       const core = chain?.some((n) => n.core) ?? false;
-      const result = await command(async (tx, at, emit) => {
+      const result = await command(async (tx, at, emit, audit) => {
         const receivedAt = input.receivedAt && input.receivedAt <= at ? input.receivedAt : at;
-        const number = await nextNumber(tx, county?.code ?? '000000', at);
         const top = input.category.split('.')[0]!;
+        // Reads first; the day's number counter is locked from its statement to commit.
+        const duplicates = point
+          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; distance_m: number }>(
+              tx,
+              sql`select id, number, category, content, created_at, ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
+                  from incident
+                  where status not in ('closed', 'merged') and category = ${top}
+                    and created_at >= ${new Date(at.getTime() - settings.duplicateWindowMinutes * 60_000)}
+                    and location is not null
+                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.duplicateRadiusM})
+                  order by distance_m limit 5`,
+            )
+          : [];
+        const history = point
+          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; status: string }>(
+              tx,
+              sql`select id, number, category, content, created_at, status from incident
+                  where created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and location is not null
+                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.historyRadiusM})
+                  order by created_at desc limit 20`,
+            )
+          : [];
+        const number = await nextNumber(tx, county?.code ?? '000000', at);
         const [created] = await rows<{ id: string }>(
           tx,
           sql`insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
@@ -301,27 +335,6 @@ export function createDispatchService(deps: {
         const id = created!.id;
         await tx.execute(sql`insert into incident_call (incident_id, origin_incident_id, caller_phone, caller_name, content, source, received_at)
           values (${id}, ${id}, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt})`);
-        const duplicates = point
-          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; distance_m: number }>(
-              tx,
-              sql`select id, number, category, content, created_at, ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
-                  from incident
-                  where id <> ${id} and status not in ('closed', 'merged') and category = ${top}
-                    and created_at >= ${new Date(at.getTime() - settings.duplicateWindowMinutes * 60_000)}
-                    and location is not null
-                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.duplicateRadiusM})
-                  order by distance_m limit 5`,
-            )
-          : [];
-        const history = point
-          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; status: string }>(
-              tx,
-              sql`select id, number, category, content, created_at, status from incident
-                  where id <> ${id} and created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and location is not null
-                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.historyRadiusM})
-                  order by created_at desc limit 20`,
-            )
-          : [];
         emit({
           incidentId: id,
           type: 'intake',
@@ -329,7 +342,7 @@ export function createDispatchService(deps: {
           nodePath,
           data: { number, category: input.category, priority: input.priority, source: input.source, stationId: station?.id ?? null, possibleDuplicates: duplicates.map((d) => d.id) },
         });
-        await appendAudit(tx, actor, { action: 'incident.create', entityType: 'incident', entityId: id, nodePath, details: { number, category: input.category } });
+        audit(actor, { action: 'incident.create', entityType: 'incident', entityId: id, nodePath, details: { number, category: input.category } });
         return {
           id,
           number,
@@ -351,7 +364,7 @@ export function createDispatchService(deps: {
     /** Merge a duplicate into another incident: its calls (and audio) move over; reversible. */
     async merge(actor: Actor, duplicateId: string, intoId: string) {
       if (duplicateId === intoId) throw unprocessable('An incident cannot be merged into itself.');
-      return command(async (tx, _at, emit) => {
+      return command(async (tx, _at, emit, audit) => {
         const dup = await loadCovered(tx, actor, duplicateId);
         const into = await loadCovered(tx, actor, intoId);
         if (dup.status === 'closed' || dup.status === 'merged') throw conflict(`Incident ${dup.number} is ${dup.status} and cannot be merged.`);
@@ -363,14 +376,14 @@ export function createDispatchService(deps: {
         await tx.execute(sql`update incident_timer set cancelled_at = now() where incident_id = ${duplicateId} and met_at is null and cancelled_at is null and breached_at is null`);
         emit({ incidentId: duplicateId, type: 'merged', actorId: actor.userId, nodePath: dup.node_path, data: { into: intoId, intoNumber: into.number } });
         emit({ incidentId: intoId, type: 'merge_received', actorId: actor.userId, nodePath: into.node_path, data: { from: duplicateId, fromNumber: dup.number, calls: moved.length } });
-        await appendAudit(tx, actor, { action: 'incident.merge', entityType: 'incident', entityId: duplicateId, nodePath: dup.node_path, details: { into: intoId } });
+        audit(actor, { action: 'incident.merge', entityType: 'incident', entityId: duplicateId, nodePath: dup.node_path, details: { into: intoId } });
         return { id: duplicateId, mergedInto: intoId, callsMoved: moved.length };
       });
     },
 
     /** Undo a merge: the calls that came from this incident return to it and it reopens. */
     async unmerge(actor: Actor, id: string) {
-      return command(async (tx, _at, emit) => {
+      return command(async (tx, _at, emit, audit) => {
         const dup = await loadCovered(tx, actor, id);
         if (dup.status !== 'merged' || !dup.merged_into) throw conflict(`Incident ${dup.number} is not merged.`);
         const into = await loadIncident(tx, dup.merged_into);
@@ -378,24 +391,24 @@ export function createDispatchService(deps: {
         await tx.execute(sql`update incident set status = 'new', merged_into = null, updated_at = now() where id = ${id}`);
         emit({ incidentId: id, type: 'unmerged', actorId: actor.userId, nodePath: dup.node_path, data: { from: into.id, calls: moved.length } });
         emit({ incidentId: into.id, type: 'merge_undone', actorId: actor.userId, nodePath: into.node_path, data: { incident: id } });
-        await appendAudit(tx, actor, { action: 'incident.unmerge', entityType: 'incident', entityId: id, nodePath: dup.node_path, details: { from: into.id } });
+        audit(actor, { action: 'incident.unmerge', entityType: 'incident', entityId: id, nodePath: dup.node_path, details: { from: into.id } });
         return { id, callsReturned: moved.length };
       });
     },
 
     /** Dispatch one or many units in one action; each gets 1-3-5 timers. */
     async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>, outer?: Tx) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
-        const created = await sendUnits(tx, at, emit, actor, incident, body);
+        const created = await sendUnits(tx, at, emit, audit, actor, incident, body);
         return { incidentId, assignments: created };
       }, outer);
     },
 
     /** Reassign: cancel a unit that has not arrived and send another in its place, in one step. */
     async reassign(actor: Actor, assignmentId: string, unitId: string, reason: string | undefined) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const [a] = await rows<AssignmentRow>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
         if (!a) throw notFound('The assignment');
         const incident = await loadCovered(tx, actor, a.incident_id);
@@ -406,14 +419,14 @@ export function createDispatchService(deps: {
           where id = ${assignmentId}`);
         await tx.execute(sql`update incident_timer set cancelled_at = ${at} where assignment_id = ${assignmentId} and met_at is null and cancelled_at is null`);
         emit({ incidentId: a.incident_id, type: 'unit_status', actorId: actor.userId, nodePath: incident.node_path, unitIds: [a.unit_id], data: { assignmentId, unitId: a.unit_id, from: a.status, status: 'cancelled', note: 'reassigned' } });
-        const created = await sendUnits(tx, at, emit, actor, incident, { units: [{ unitId, reason: reason ?? `reassigned from ${assignmentId}`, role: a.role === 'support' ? 'support' : 'primary' }] });
+        const created = await sendUnits(tx, at, emit, audit, actor, incident, { units: [{ unitId, reason: reason ?? `reassigned from ${assignmentId}`, role: a.role === 'support' ? 'support' : 'primary' }] });
         return { incidentId: a.incident_id, cancelled: assignmentId, assignments: created };
       });
     },
 
     /** A unit's status: from its terminal (a member of the unit) or from a dispatcher covering the incident. */
     async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (exec: Executor, unitId: string) => Promise<boolean>) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const [a] = await rows<AssignmentRow & { history: unknown }>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
         if (!a) throw notFound('The assignment');
         const incident = await loadIncident(tx, a.incident_id);
@@ -453,13 +466,13 @@ export function createDispatchService(deps: {
           unitIds: [a.unit_id],
           data: { assignmentId, unitId: a.unit_id, from: a.status, status: next, lon: point?.[0] ?? null, lat: point?.[1] ?? null, note: body.note ?? null },
         });
-        await appendAudit(tx, actor, { action: 'incident.unit_status', entityType: 'incident_assignment', entityId: assignmentId, nodePath: incident.node_path, details: { status: next } });
+        audit(actor, { action: 'incident.unit_status', entityType: 'incident_assignment', entityId: assignmentId, nodePath: incident.node_path, details: { status: next } });
         return { assignmentId, status: next, incidentStatus: status };
       });
     },
 
     async close(actor: Actor, incidentId: string, body: z.infer<typeof CloseBody>) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (incident.status === 'closed' || incident.status === 'merged') throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
         const open = await rows<{ id: string; unit_id: string; status: AssignmentStatus }>(
@@ -472,14 +485,14 @@ export function createDispatchService(deps: {
         await tx.execute(sql`update incident_timer set cancelled_at = ${at} where incident_id = ${incidentId} and met_at is null and cancelled_at is null and breached_at is null`);
         await tx.execute(sql`update incident set status = 'closed', disposition = ${body.disposition}, result = ${body.result}, closed_at = ${at}, updated_at = ${at} where id = ${incidentId}`);
         emit({ incidentId, type: 'closed', actorId: actor.userId, nodePath: incident.node_path, unitIds: open.map((o) => o.unit_id), data: { disposition: body.disposition, result: body.result, released: open.length } });
-        await appendAudit(tx, actor, { action: 'incident.close', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { disposition: body.disposition } });
+        audit(actor, { action: 'incident.close', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { disposition: body.disposition } });
         return { id: incidentId, status: 'closed' as const };
       });
     },
 
     /** Hand a non-police incident to a partner department of the jurisdiction (联调联处). */
     async divert(actor: Actor, incidentId: string, departmentId: string, note: string | undefined) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}.`);
         const [dept] = await rows<{ id: string; name: string; path: string }>(
@@ -496,14 +509,14 @@ export function createDispatchService(deps: {
         await insertTimer(tx, { incidentId, diversionId: d!.id, kind: 'diversion_accept', start: at, seconds: targets.diversionAcceptSeconds, warnShare: targets.warnShare });
         await tx.execute(sql`update incident set status = 'diverted', updated_at = ${at} where id = ${incidentId}`);
         emit({ incidentId, type: 'diverted', actorId: actor.userId, nodePath: incident.node_path, data: { diversionId: d!.id, departmentId, department: dept.name, note: note ?? null } });
-        await appendAudit(tx, actor, { action: 'incident.divert', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { departmentId } });
+        audit(actor, { action: 'incident.divert', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { departmentId } });
         return { diversionId: d!.id };
       });
     },
 
     /** Partner staff accept or report back on a diversion of their department. */
     async diversionStep(actor: Actor, diversionId: string, step: 'accept' | 'report', report?: string) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const [d] = await rows<{ id: string; incident_id: string; department_id: string; status: string }>(tx, sql`select * from incident_diversion where id = ${diversionId} for update`);
         if (!d) throw notFound('The diversion');
         const [member] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from partner_member where user_id = ${actor.userId} and department_id = ${d.department_id}`);
@@ -520,18 +533,18 @@ export function createDispatchService(deps: {
           await tx.execute(sql`update incident set status = 'closed', disposition = 'referred', result = ${report ?? ''}, closed_at = ${at}, updated_at = ${at} where id = ${d.incident_id}`);
         }
         emit({ incidentId: d.incident_id, type: step === 'accept' ? 'diversion_accepted' : 'diversion_reported', actorId: actor.userId, nodePath: incident.node_path, data: { diversionId, report: report ?? null } });
-        await appendAudit(tx, actor, { action: `incident.diversion_${step}`, entityType: 'incident_diversion', entityId: diversionId, nodePath: incident.node_path });
+        audit(actor, { action: `incident.diversion_${step}`, entityType: 'incident_diversion', entityId: diversionId, nodePath: incident.node_path });
         return { diversionId, status: step === 'accept' ? 'accepted' : 'handled' };
       });
     },
 
     /** Leaders above attach instructions and mark the incident supervised; the station is notified. */
     async instruct(actor: Actor, incidentId: string, text: string | undefined, supervision: string | undefined) {
-      return command(async (tx, at, emit) => {
+      return command(async (tx, at, emit, audit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (supervision) await tx.execute(sql`update incident set supervision = ${supervision}, updated_at = ${at} where id = ${incidentId}`);
         emit({ incidentId, type: 'instruction', actorId: actor.userId, nodePath: incident.node_path, data: { text: text ?? null, supervision: supervision ?? null, by: actor.displayName, role: actor.role } });
-        await appendAudit(tx, actor, { action: 'incident.instruct', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { supervision: supervision ?? null } });
+        audit(actor, { action: 'incident.instruct', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { supervision: supervision ?? null } });
         return { incidentId, supervision: supervision ?? incident.supervision };
       });
     },

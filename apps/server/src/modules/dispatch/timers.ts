@@ -125,11 +125,12 @@ export class TimerScheduler {
           });
         }
       }
-      if (events.length) lastSeq = await appendIncidentEvents(tx, events);
       if (breaches) {
         await tx.execute(sql`update incident_diversion d set status = 'overdue' from incident_timer t
           where t.diversion_id = d.id and t.breached_at = ${at} and d.status = 'pending'`);
       }
+      // Last: the event head is locked from this statement to commit.
+      if (events.length) lastSeq = await appendIncidentEvents(tx, events);
       return { warnings, breaches };
     });
     if (lastSeq) await announceEvents(this.bus, lastSeq);

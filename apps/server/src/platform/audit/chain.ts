@@ -27,19 +27,17 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** The fields between seq and the previous hash, as they appear inside the hashed JSON array. */
+export function auditHashMiddle(r: Omit<AuditFields, 'seq' | 'prevHash'>): string {
+  return canonicalJson([r.at.toISOString(), r.actorId, r.actorRole, r.action, r.entityType, r.entityId, r.nodePath, r.ip, r.details]).slice(1, -1);
+}
+
+/**
+ * sha256 of the canonical JSON array [seq, at, actor, role, action, entity type, entity id, node path,
+ * ip, details, previous hash]. appendAudit has PostgreSQL compute the same bytes ('[' seq ',' middle
+ * ',"' prevHash '"]'), so both sides must keep this layout.
+ */
 export function auditHash(r: AuditFields): string {
-  const body = canonicalJson([
-    r.seq,
-    r.at.toISOString(),
-    r.actorId,
-    r.actorRole,
-    r.action,
-    r.entityType,
-    r.entityId,
-    r.nodePath,
-    r.ip,
-    r.details,
-    r.prevHash,
-  ]);
+  const body = `[${JSON.stringify(r.seq)},${auditHashMiddle(r)},${JSON.stringify(r.prevHash)}]`;
   return createHash('sha256').update(body).digest('hex');
 }

@@ -2,7 +2,8 @@ import { and, asc, desc, gt, like, sql } from 'drizzle-orm';
 import type { Actor } from '../access.js';
 import type { Db, Executor } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
-import { GENESIS_HASH, auditHash } from './chain.js';
+import { rows } from '../db/rows.js';
+import { GENESIS_HASH, auditHash, auditHashMiddle } from './chain.js';
 
 export interface AuditEntry {
   action: string;
@@ -13,23 +14,20 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-// One advisory lock id for the chain: appends are serialized until their transaction commits.
-const AUDIT_CHAIN_LOCK = 727001;
-
 /**
  * Append an audit record inside the caller's transaction, so the record commits with the change
  * it describes, or not at all.
+ *
+ * One statement: it advances the chain head (`audit_head`, one row) and inserts the record with the
+ * head's new seq and hash. The head's row lock serializes appends only from this statement to commit,
+ * so callers append as late in their transaction as they can (decision 012). The hash is the one
+ * `auditHash` computes: PostgreSQL hashes the same canonical JSON, with seq and the previous hash
+ * spliced in from the head it holds.
  */
 export async function appendAudit(tx: Executor, actor: Actor | null, entry: AuditEntry): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-  const [last] = await tx
-    .select({ seq: auditLog.seq, hash: auditLog.hash })
-    .from(auditLog)
-    .orderBy(desc(auditLog.seq))
-    .limit(1);
-  const record = {
-    seq: (last?.seq ?? 0) + 1,
-    at: new Date(),
+  const at = new Date();
+  const fields = {
+    at,
     actorId: actor?.userId ?? null,
     actorRole: actor?.role ?? null,
     action: entry.action,
@@ -38,9 +36,22 @@ export async function appendAudit(tx: Executor, actor: Actor | null, entry: Audi
     nodePath: entry.nodePath ?? null,
     ip: actor?.ip ?? null,
     details: entry.details ?? {},
-    prevHash: last?.hash ?? GENESIS_HASH,
   };
-  await tx.insert(auditLog).values({ ...record, hash: auditHash(record) });
+  const middle = auditHashMiddle(fields);
+  const appended = await rows<{ seq: number }>(
+    tx,
+    sql`with head as (
+          update audit_head set seq = seq + 1, prev_hash = hash,
+            hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || ${middle}::text || ',"' || hash || '"]', 'UTF8')), 'hex')
+          where id = 1
+          returning seq, prev_hash, hash)
+        insert into audit_log (seq, at, actor_id, actor_role, action, entity_type, entity_id, node_path, ip, details, prev_hash, hash)
+        select seq, ${at}, ${fields.actorId}, ${fields.actorRole}, ${fields.action}, ${fields.entityType}, ${fields.entityId},
+          ${fields.nodePath}, ${fields.ip}, ${JSON.stringify(fields.details)}::jsonb, prev_hash, hash from head
+        returning seq`,
+  );
+  // The head row is made by migration 0005; without it the record would silently not be written.
+  if (appended.length !== 1) throw new Error('audit chain head is missing: the audit record was not written');
 }
 
 export interface VerifyResult {

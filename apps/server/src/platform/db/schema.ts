@@ -106,6 +106,18 @@ export const auditLog = pgTable(
   ],
 );
 
+/**
+ * The head of the audit chain: one row whose update is the chain's only point of serialization. An
+ * append is one statement (update the head, insert the record) and the row lock it takes is held only
+ * from that statement to commit (decision 012).
+ */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
 /** Stored first answers of POSTs sent with an Idempotency-Key, written in the same transaction. */
 export const idempotencyKeys = pgTable(
   'idempotency_key',
