@@ -85,6 +85,8 @@ class UnitState {
   ring: Float64Array;
   head = 0;
   count = 0;
+  /** Set when the filter forgot this state (reset): a caller's handle to it must look again. */
+  dropped = false;
 
   constructor(from: Fix) {
     this.lastT = from.t;
@@ -125,6 +127,13 @@ class UnitState {
 
 const RECENT = 256;
 
+/** A unit's rule state, opaque outside this module (callers only hold it, to skip a lookup). */
+export type RuleState = UnitState;
+/** Where a caller keeps its handle to a unit's rule state (the runtime's per-unit record). */
+export interface RuleSlot {
+  rules: RuleState | null;
+}
+
 /**
  * Per-unit ingestion rules, applied in time order within a batch. State is per instance; the
  * primary key (unit_id, t) of the track makes duplicates across instances harmless.
@@ -141,6 +150,8 @@ export class IngestFilter {
 
   /** Forget a unit's state (after a failed write, or when it goes off duty). */
   reset(unitId: string, from?: Fix | null): void {
+    const old = this.states.get(unitId);
+    if (old) old.dropped = true;
     if (from) this.states.set(unitId, new UnitState(from));
     else this.states.delete(unitId);
   }
@@ -156,22 +167,29 @@ export class IngestFilter {
     return d > (this.rules.maxSpeedKmh / 3.6) * dt + slack;
   }
 
-  classify(p: Ping, duty: DutyInfo, now: number): Outcome {
+  /**
+   * The outcome of one point (and the state updated by it). `slot` keeps the unit's state at hand
+   * for the next call, so a caller that holds a per-unit record pays no lookup.
+   */
+  classify(p: Ping, duty: DutyInfo, now: number, slot?: RuleSlot): Outcome {
     if (!Number.isFinite(p.t) || !Number.isFinite(p.lon) || !Number.isFinite(p.lat) || p.lon < -180 || p.lon > 180 || p.lat < -90 || p.lat > 90) {
       return 'invalid';
     }
     if (!duty.onDuty || (duty.dutySince !== null && p.t < duty.dutySince)) return 'off_duty';
     if (p.t > now + this.rules.futureToleranceMs) return 'future';
     if (p.t < now - this.rules.retentionDays * 86_400_000) return 'expired';
-    let s = this.states.get(p.unitId);
-    if (!s) {
-      const seed = this.seedFrom?.(p.unitId) ?? null;
-      if (!seed) {
-        this.states.set(p.unitId, new UnitState(p));
-        return 'accepted';
+    let s = slot?.rules;
+    if (!s || s.dropped) {
+      s = this.states.get(p.unitId);
+      if (!s) {
+        const seed = this.seedFrom?.(p.unitId) ?? null;
+        s = new UnitState(seed ?? p);
+        this.states.set(p.unitId, s);
+        if (slot) slot.rules = s;
+        if (!seed) return 'accepted';
+      } else if (slot) {
+        slot.rules = s;
       }
-      s = new UnitState(seed);
-      this.states.set(p.unitId, s);
     }
     if (s.seen(p.t)) return 'duplicate';
     const anchored = Math.abs(p.t - s.lastT) <= this.rules.anchorMaxAgeMs;
@@ -270,6 +288,13 @@ class LiveEntry implements LiveView {
   }
 }
 
+/** A unit's live record, opaque outside this module (callers only hold it, to skip a lookup). */
+export type LiveHandle = LiveEntry;
+/** Where a caller keeps its handle to a unit's live record (the runtime's per-unit record). */
+export interface LiveSlot {
+  live: LiveHandle | null;
+}
+
 /** Fills freed answer slots, so the store keeps no reference to removed units. */
 const PLACEHOLDER = new LiveEntry({ unitId: '', callSign: '', type: '', path: '', t: 0, lon: 0, lat: 0, accuracy: null, speed: null, heading: null });
 
@@ -351,12 +376,20 @@ export class PositionStore {
     return this.byUnit.size;
   }
 
-  /** Keep the newer of the stored and the given position (its fields are copied); answers whether it changed. */
-  set(p: LivePosition): boolean {
-    const cur = this.byUnit.get(p.unitId);
+  /**
+   * Keep the newer of the stored and the given position (its fields are copied); answers whether it
+   * changed. `slot` keeps the unit's live record at hand for the next call (no lookup while it lives).
+   */
+  set(p: LivePosition, slot?: LiveSlot): boolean {
+    let cur = slot?.live;
+    if (!cur || !cur.alive) {
+      cur = this.byUnit.get(p.unitId);
+      if (slot) slot.live = cur ?? null;
+    }
     if (!cur) {
       const e = new LiveEntry(p);
       this.byUnit.set(p.unitId, e);
+      if (slot) slot.live = e;
       e.loose = true;
       this.loose.push(e);
       this.changed();

@@ -5,7 +5,10 @@ import { z } from 'zod';
 import type { Role } from '@pingan/contracts';
 import { coversPath, type Actor } from '../../platform/access.js';
 import type { AppContext } from '../../platform/context.js';
-import { IngestFilter, OUTCOMES, PositionStore, STORED, DEFAULT_RULES, type LivePosition, type Outcome, type Ping } from './positions.js';
+import {
+  IngestFilter, OUTCOMES, PositionStore, DEFAULT_RULES, type LiveHandle, type LivePosition, type LiveSlot, type Outcome, type Ping, type RuleSlot,
+  type RuleState,
+} from './positions.js';
 import { TrackWriter } from './writer.js';
 
 /** Settings of this module, from the environment (docs/decisions/010-avl-ingestion.md lists them). */
@@ -23,7 +26,12 @@ const Settings = z.object({
 });
 export type UnitsSettings = z.infer<typeof Settings>;
 
-export interface UnitInfo {
+/**
+ * A unit as this instance knows it, one record per unit: directory facts (updated in place when the
+ * unit changes, so holders see the change), plus handles to its rule state and live entry, so the
+ * ingest path finds everything about a point's unit with one lookup.
+ */
+export interface UnitInfo extends RuleSlot, LiveSlot {
   id: string;
   callSign: string;
   type: string;
@@ -32,6 +40,13 @@ export interface UnitInfo {
   dutySince: number | null;
   retired: boolean;
   members: Set<string>;
+  rules: RuleState | null;
+  live: LiveHandle | null;
+  /** Ingest scratch: the batch that last grouped this unit, and the unit's index in that batch. */
+  batch: number;
+  slot: number;
+  /** Waiting in the next fan-out message. */
+  publish: boolean;
 }
 
 interface UnitRow extends Record<string, unknown> {
@@ -48,6 +63,8 @@ interface UnitRow extends Record<string, unknown> {
 export const UNITS_CHANGED = 'units.changed';
 export const POSITIONS_CHANGED = 'units.positions';
 const REDIS_CHANNEL = 'pingan:units:positions';
+/** What may be looked up as a unit id (the body schema allows uuids only; a direct caller may not). */
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Who sends a batch: a terminal ticket bound to one unit, or a member's session. */
 export type Sender = { kind: 'ticket'; userId: string; unitId: string } | { kind: 'session'; userId: string };
@@ -68,7 +85,9 @@ export class UnitsRuntime {
   readonly writer: TrackWriter;
   readonly totals: Counts = emptyCounts();
   private directory = new Map<string, UnitInfo | null>();
-  private changed = new Set<string>();
+  /** Units whose live position changed since the last fan-out (each once: UnitInfo.publish). */
+  private changed: UnitInfo[] = [];
+  private batches = 0;
   private lastPublished = new Map<string, number>();
   private publishTimer: NodeJS.Timeout | null = null;
   private redisPub: Redis | null = null;
@@ -203,8 +222,7 @@ export class UnitsRuntime {
   }
 
   private remember(r: UnitRow): UnitInfo {
-    const info: UnitInfo = {
-      id: r.id,
+    const facts = {
       callSign: r.call_sign,
       type: r.type,
       path: r.path,
@@ -213,6 +231,9 @@ export class UnitsRuntime {
       retired: r.retired_at !== null,
       members: new Set(r.members ?? []),
     };
+    const known = this.directory.get(r.id);
+    if (known) return Object.assign(known, facts);
+    const info: UnitInfo = { id: r.id, ...facts, rules: null, live: null, batch: 0, slot: 0, publish: false };
     this.directory.set(r.id, info);
     return info;
   }
@@ -243,7 +264,13 @@ export class UnitsRuntime {
         this.positions.updateMeta(info.id, { callSign: info.callSign, type: info.type, path: info.path });
       }
     }
-    for (const id of ids) if (!found.has(id)) this.directory.delete(id);
+    for (const id of ids) {
+      if (found.has(id)) continue;
+      // Gone from the table: anyone holding the record sees a retired unit.
+      const gone = this.directory.get(id);
+      if (gone) Object.assign(gone, { onDuty: false, retired: true });
+      this.directory.delete(id);
+    }
   }
 
   /** A fixed position (a service station) straight into the live store. */
@@ -271,23 +298,24 @@ export class UnitsRuntime {
 
   private actors = new Map<string, { actor: Actor | null; at: number }>();
 
-  /** mayOperate from what is cached, without waiting: null when the sender's actor must be (re)loaded. */
-  private mayOperateCached(userId: string, info: UnitInfo): boolean | null {
-    if (info.members.has(userId)) return true;
+  /** The sender's actor when cached and fresh (undefined: must be loaded; null: no such user). */
+  private cachedActor(userId: string): Actor | null | undefined {
     const cached = this.actors.get(userId);
-    if (!cached || Date.now() - cached.at > 60_000) return null;
-    return cached.actor !== null && canOperate(cached.actor, info, info.members);
+    return cached && Date.now() - cached.at <= 60_000 ? cached.actor : undefined;
+  }
+
+  private async loadActor(userId: string): Promise<Actor | null> {
+    const actor = await this.ctx.auth.actorForUser(userId, null, null);
+    this.actors.set(userId, { actor, at: Date.now() });
+    return actor;
   }
 
   /** A member, or staff whose role may operate units and whose jurisdiction covers this one (cached 60 s). */
   async mayOperate(userId: string, info: UnitInfo): Promise<boolean> {
     if (info.members.has(userId)) return true;
-    let cached = this.actors.get(userId);
-    if (!cached || Date.now() - cached.at > 60_000) {
-      cached = { actor: await this.ctx.auth.actorForUser(userId, null, null), at: Date.now() };
-      this.actors.set(userId, cached);
-    }
-    return cached.actor !== null && canOperate(cached.actor, info, info.members);
+    let actor = this.cachedActor(userId);
+    if (actor === undefined) actor = await this.loadActor(userId);
+    return actor !== null && canOperate(actor, info, info.members);
   }
 
   // ---- ingestion ---------------------------------------------------------------------------------
@@ -300,52 +328,83 @@ export class UnitsRuntime {
   async ingest(sender: Sender, pings: Ping[]): Promise<Counts> {
     const counts = emptyCounts();
     const now = this.ctx.now().getTime();
-    // Group by unit; most batches carry one point per unit, so no list until a unit repeats.
-    const byUnit = new Map<string, Ping | Ping[]>();
+    const n = pings.length;
+    // One directory lookup per point; the record carries the unit's rule state and live entry.
+    const infos = new Array<UnitInfo | null | undefined>(n);
     let unknown: string[] | null = null;
-    for (let i = 0; i < pings.length; i++) {
-      const p = pings[i]!;
-      const prev = byUnit.get(p.unitId);
-      if (prev === undefined) {
-        byUnit.set(p.unitId, p);
-        if (!this.directory.has(p.unitId) && /^[0-9a-f-]{36}$/i.test(p.unitId)) (unknown ??= []).push(p.unitId);
-      } else if (Array.isArray(prev)) {
-        prev.push(p);
-      } else {
-        byUnit.set(p.unitId, [prev, p]);
-      }
+    for (let i = 0; i < n; i++) {
+      const id = pings[i]!.unitId;
+      const info = this.directory.get(id);
+      infos[i] = info;
+      if (info === undefined) (unknown ??= []).push(id);
     }
     // One query for every unit this instance has not seen yet (a cold start meets thousands).
     if (unknown) {
-      for (const r of await this.loadUnits(unknown)) this.remember(r);
+      const ids = [...new Set(unknown)].filter((id) => UUID_TEXT.test(id));
+      if (ids.length) for (const r of await this.loadUnits(ids)) this.remember(r);
       for (const id of unknown) if (!this.directory.has(id)) this.directory.set(id, null);
+      for (let i = 0; i < n; i++) infos[i] ??= this.directory.get(pings[i]!.unitId);
+    }
+    // Group by unit, synchronously (the record's batch stamp is scratch for this loop only); most
+    // batches carry one point per unit, so no list until a unit repeats.
+    const batch = ++this.batches;
+    const units: UnitInfo[] = [];
+    const groups: (Ping | Ping[])[] = [];
+    for (let i = 0; i < n; i++) {
+      const info = infos[i];
+      if (!info) {
+        counts.unknown_unit++;
+        continue;
+      }
+      const p = pings[i]!;
+      if (info.batch !== batch) {
+        info.batch = batch;
+        info.slot = units.length;
+        units.push(info);
+        groups.push(p);
+      } else {
+        const g = groups[info.slot]!;
+        if (Array.isArray(g)) g.push(p);
+        else groups[info.slot] = [g, p];
+      }
+    }
+    // The sender's rights: members need nothing more; anyone else is judged by role and jurisdiction,
+    // from an actor loaded at most once per request (and cached for a minute).
+    const userId = sender.userId;
+    let actor = this.cachedActor(userId);
+    if (actor === undefined && units.some((u) => !u.retired && !u.members.has(userId) && !(sender.kind === 'ticket' && sender.unitId !== u.id))) {
+      actor = await this.loadActor(userId);
     }
     const rows: Ping[] = [];
     const newest: Ping[] = [];
+    const live: UnitInfo[] = [];
     let accepted = 0;
-    for (const [unitId, entry] of byUnit) {
-      let info = this.directory.get(unitId);
-      if (info === undefined) info = await this.unit(unitId);
+    for (let k = 0; k < units.length; k++) {
+      const info = units[k]!;
+      const entry = groups[k]!;
       let verdict: Outcome | null = null;
-      if (!info || info.retired) verdict = 'unknown_unit';
-      else if (sender.kind === 'ticket' && sender.unitId !== unitId) verdict = 'forbidden';
-      else {
-        let may = this.mayOperateCached(sender.userId, info);
-        if (may === null) may = await this.mayOperate(sender.userId, info);
-        if (!may) verdict = 'forbidden';
-      }
-      if (verdict || !info) {
-        counts[verdict ?? 'unknown_unit'] += Array.isArray(entry) ? entry.length : 1;
+      if (info.retired) verdict = 'unknown_unit';
+      else if (sender.kind === 'ticket' && sender.unitId !== info.id) verdict = 'forbidden';
+      else if (!info.members.has(userId) && !(actor && canOperate(actor, info, info.members))) verdict = 'forbidden';
+      if (verdict) {
+        counts[verdict] += Array.isArray(entry) ? entry.length : 1;
         continue;
       }
-      // UnitInfo carries the DutyInfo fields (onDuty, dutySince).
+      // UnitInfo carries the DutyInfo fields (onDuty, dutySince) and the rule state slot.
       if (!Array.isArray(entry)) {
-        const outcome = this.filter.classify(entry, info, now);
-        if (outcome === 'accepted') accepted++;
-        else counts[outcome]++;
-        if (outcome === 'accepted' || outcome === 'reanchored') {
+        const outcome = this.filter.classify(entry, info, now, info);
+        if (outcome === 'accepted') {
+          accepted++;
           rows.push(entry);
           newest.push(entry);
+          live.push(info);
+          continue;
+        }
+        counts[outcome]++;
+        if (outcome === 'reanchored') {
+          rows.push(entry);
+          newest.push(entry);
+          live.push(info);
         } else if (outcome === 'out_of_order') {
           rows.push(entry);
         }
@@ -354,37 +413,44 @@ export class UnitsRuntime {
       entry.sort((a, b) => a.t - b.t);
       let last: Ping | null = null;
       for (const p of entry) {
-        const outcome = this.filter.classify(p, info, now);
+        const outcome = this.filter.classify(p, info, now, info);
         counts[outcome]++;
-        if (!STORED.has(outcome)) continue;
+        if (outcome === 'accepted' || outcome === 'reanchored') last = p;
+        else if (outcome !== 'out_of_order') continue;
         rows.push(p);
-        if (outcome !== 'out_of_order') last = p;
       }
-      if (last) newest.push(last);
+      if (last) {
+        newest.push(last);
+        live.push(info);
+      }
     }
     counts.accepted += accepted;
     try {
       await this.writer.enqueue(rows);
     } catch (err) {
-      for (const unitId of byUnit.keys()) this.filter.reset(unitId);
+      for (const info of units) this.filter.reset(info.id);
       throw err;
     }
-    const live = this.scratch;
-    for (const p of newest) {
-      // Read again: the unit may have gone off duty while the write was under way.
-      const info = this.directory.get(p.unitId);
-      if (!info || !info.onDuty) continue;
-      live.unitId = p.unitId;
-      live.callSign = info.callSign;
-      live.type = info.type;
-      live.path = info.path;
-      live.t = p.t;
-      live.lon = p.lon;
-      live.lat = p.lat;
-      live.accuracy = p.accuracy;
-      live.speed = p.speed;
-      live.heading = p.heading;
-      if (this.positions.set(live)) this.changed.add(p.unitId);
+    const scratch = this.scratch;
+    for (let k = 0; k < newest.length; k++) {
+      const p = newest[k]!;
+      // The record is updated in place: the unit may have gone off duty while the write was under way.
+      const info = live[k]!;
+      if (!info.onDuty) continue;
+      scratch.unitId = info.id;
+      scratch.callSign = info.callSign;
+      scratch.type = info.type;
+      scratch.path = info.path;
+      scratch.t = p.t;
+      scratch.lon = p.lon;
+      scratch.lat = p.lat;
+      scratch.accuracy = p.accuracy;
+      scratch.speed = p.speed;
+      scratch.heading = p.heading;
+      if (this.positions.set(scratch, info) && !info.publish) {
+        info.publish = true;
+        this.changed.push(info);
+      }
     }
     for (const o of OUTCOMES) {
       if (counts[o] === 0) continue;
@@ -401,9 +467,10 @@ export class UnitsRuntime {
 
   /** At most one message per tick for all changed units; each unit at most once per tick. */
   private async publishChanged(): Promise<void> {
-    if (this.changed.size === 0) return;
-    const ids = [...this.changed];
-    this.changed.clear();
+    if (this.changed.length === 0) return;
+    const ids = this.changed.map((u) => u.id);
+    for (const u of this.changed) u.publish = false;
+    this.changed = [];
     const now = Date.now();
     for (const id of ids) this.lastPublished.set(id, now);
     for (let i = 0; i < ids.length; i += 2000) {

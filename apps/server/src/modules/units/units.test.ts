@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, userNameFor, type TestApp } from '../../testing/app.js';
 import { coverage, detectCheckpoints, simplifyTrack } from './analysis.js';
 import { lateStartMinutes, localDayStart } from './patrol-routes.js';
-import { DEFAULT_RULES, IngestFilter, PositionStore, distanceM, type Ping } from './positions.js';
+import { DEFAULT_RULES, IngestFilter, PositionStore, distanceM, type LiveSlot, type Ping, type RuleSlot } from './positions.js';
 import { unitsRuntime } from './runtime.js';
 import { partitionName } from './writer.js';
 import fc from 'fast-check';
@@ -48,9 +48,43 @@ describe('ingestion rules (pure)', () => {
     slow.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW);
     assert.equal(slow.classify(ping(NOW - 20_000, 118.5 + 0.003, 37), ON, NOW), 'jump', '267 m in 10 s > 50 km/h + 100 m');
   });
+
+  it('a held rule-state handle follows resets (the runtime keeps one per unit to skip the lookup)', () => {
+    const f = new IngestFilter({ ...DEFAULT_RULES });
+    const slot: RuleSlot = { rules: null };
+    assert.equal(f.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW, slot), 'accepted');
+    assert.ok(slot.rules, 'the first point leaves its state in the slot');
+    assert.equal(f.classify(ping(NOW - 20_000, 118.6, 37), ON, NOW, slot), 'jump');
+    assert.equal(f.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW, slot), 'duplicate');
+    // Forgotten (failed write, off duty): the handle is stale, so the next point starts afresh …
+    f.reset('u1');
+    assert.equal(f.classify(ping(NOW - 30_000, 118.5, 37), ON, NOW, slot), 'accepted', 'not a duplicate of forgotten state');
+    // … and a reset to a given fix is what the handle sees next.
+    f.reset('u1', { t: NOW - 10_000, lon: 118.7, lat: 37, accuracy: null });
+    assert.equal(f.classify(ping(NOW - 5_000, 118.5, 37), ON, NOW, slot), 'jump', 'judged against the new anchor');
+    // A slot and a plain lookup share one state.
+    assert.equal(f.classify(ping(NOW - 10_000, 118.7, 37), ON, NOW), 'duplicate');
+  });
 });
 
 describe('PositionStore', () => {
+  it('a held live handle follows removal and re-adding (the runtime keeps one per unit)', () => {
+    const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 0, now: () => NOW });
+    const slot: LiveSlot = { live: null };
+    const at = (t: number, lon: number) => ({ unitId: 'a', callSign: 'A', type: 'patrol_car', path: '/a/', t, lon, lat: 37, accuracy: null, speed: null, heading: null });
+    assert.equal(s.set(at(NOW - 2000, 118.5), slot), true);
+    assert.ok(slot.live);
+    assert.equal(s.set(at(NOW - 3000, 118.6), slot), false, 'older than the held entry');
+    assert.equal(s.set(at(NOW - 1000, 118.51), slot), true);
+    assert.equal(s.latest('a')!.lon, 118.51);
+    s.remove('a');
+    assert.equal(s.latest('a'), null);
+    assert.equal(s.set(at(NOW - 4000, 118.52), slot), true, 'a removed unit comes back with any point, not compared with the dead entry');
+    assert.equal(s.latest('a')!.lon, 118.52);
+    assert.equal(s.nearest(118.52, 37, 1)[0]?.unitId, 'a');
+    assert.equal(s.size, 1);
+  });
+
   it('keeps the newest position, flags stale ones and answers the nearest k with a filter', () => {
     let now = NOW;
     const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 0, now: () => now });
