@@ -24,6 +24,7 @@ const TARGET_UNITS = 1000;
 const RATE = Number(process.env.BENCH_RATE ?? 50);
 const PINGS_PER_SECOND = Number(process.env.BENCH_PINGS ?? 10_000);
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const BBOX = { w: 118.35, s: 36.95, e: 118.85, n: 37.25 };
 
 const pct = (xs: number[], p: number) => {
@@ -73,6 +74,8 @@ async function main() {
       ...(scratch.url ? { DATABASE_URL: scratch.url } : { PINGAN_DATA_DIR: dataDir! }),
       PINGAN_DEMO: 'on',
       PINGAN_BENCH_FLOOR: 'on',
+      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the server.
+      PINGAN_SERVER_NODE_ARGS: process.env.BENCH_SERVER_NODE_ARGS ?? '',
       PINGAN_LOGIN_RATE_PER_MINUTE: '10000',
       LOG_LEVEL: 'error',
     });
@@ -131,6 +134,7 @@ async function main() {
       if (r.status !== 200) throw new Error(`seeding positions: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
     }
     let pinging = true;
+    const pingStarted = performance.now();
     let pingsSent = 0;
     let pingErrors = 0;
     let cursor = 0;
@@ -151,18 +155,27 @@ async function main() {
       }
     })();
 
-    const runPhase = async (name: string, fire: (i: number) => Promise<void>, receivedCount: () => number) => {
+    // Each phase starts with WARMUP_SECONDS at the same rate whose samples are dropped (JIT, plans,
+    // caches), then measures PHASE_SECONDS. Both phases are treated alike.
+    const runPhase = async (name: string, fire: (i: number) => Promise<void>, samples: () => number[], reset: () => void) => {
+      const drive = async (count: number, offset: number) => {
+        const started = performance.now();
+        const inflight: Promise<void>[] = [];
+        for (let i = 0; i < count; i++) {
+          const wait = started + (i * 1000) / RATE - performance.now();
+          if (wait > 0) await sleep(wait);
+          inflight.push(fire(offset + i).catch((e: unknown) => void errors.push(`${name} ${String(e)}`)));
+        }
+        await Promise.all(inflight);
+        const deadline = Date.now() + 10_000;
+        while (samples().length < count && Date.now() < deadline) await sleep(50);
+      };
+      await drive(RATE * WARMUP_SECONDS, 1_000_000);
+      const warmErrors = errors.length;
+      reset();
+      if (warmErrors) console.log(`warm-up of ${name}: ${warmErrors} errors (counted)`);
       const n = RATE * PHASE_SECONDS;
-      const started = performance.now();
-      const inflight: Promise<void>[] = [];
-      for (let i = 0; i < n; i++) {
-        const wait = started + (i * 1000) / RATE - performance.now();
-        if (wait > 0) await sleep(wait);
-        inflight.push(fire(i).catch((e: unknown) => void errors.push(`${name} ${String(e)}`)));
-      }
-      await Promise.all(inflight);
-      const deadline = Date.now() + 10_000;
-      while (receivedCount() < n && Date.now() < deadline) await sleep(50);
+      await drive(n, 0);
       return n;
     };
 
@@ -185,7 +198,8 @@ async function main() {
         if (r.status !== 201) errors.push(`floor ${r.status}`);
         await r.arrayBuffer();
       },
-      () => floorLat.length,
+      () => floorLat,
+      () => void (floorLat.length = 0),
     );
     floorWs.close();
 
@@ -201,12 +215,26 @@ async function main() {
       if (m.event !== 'dispatch' || !m.incidentId || received.has(m.incidentId)) return;
       received.add(m.incidentId);
       const t0 = sentAt.get(m.incidentId);
-      if (t0 !== undefined) e2eLat.push(performance.now() - t0);
+      if (t0 !== undefined) {
+        e2eLat.push(performance.now() - t0);
+        slowest.push({ i: indexOf.get(m.incidentId) ?? -1, ms: performance.now() - t0 });
+      }
+      const answered = dispatchAnsweredAt.get(m.incidentId);
+      if (answered !== undefined) pushLag.push(performance.now() - answered);
       // Free the unit for the next round (not measured).
       void call('POST', `/api/incidents/${m.incidentId}/close`, dispatcher, { disposition: 'handled', result: '压测完毕' }).then((r) => r.status !== 200 && errors.push(`close ${r.status}`));
     });
     await sleep(500);
     const pendingIds: string[] = [];
+    // Where the time goes: the intake request, the dispatch request, and the push after the dispatch answered.
+    const intakeLat: number[] = [];
+    const dispatchLat: number[] = [];
+    const dispatchAnsweredAt = new Map<string, number>();
+    const pushLag: number[] = [];
+    const indexOf = new Map<string, number>();
+    const slowest: { i: number; ms: number }[] = [];
+    // Warm-up calls (i ≥ 1,000,000) take units from the end of the list, the measured ones from the start.
+    const unitIndex = (i: number) => (i >= 1_000_000 ? targets.length - 1 - ((i - 1_000_000) % targets.length) : i % targets.length);
     const dispatchN = await runPhase(
       'dispatch',
       async (i) => {
@@ -216,11 +244,19 @@ async function main() {
         const intake = await call<{ id: string }>('POST', '/api/incidents', dispatcher, { content: `压测警情 ${i}：两车剐蹭`, category: 'traffic.accident', priority: 2, callerPhone: '13800138000', location: { lon, lat } });
         if (intake.status !== 201) return void errors.push(`intake ${intake.status} ${JSON.stringify(intake.body).slice(0, 120)}`);
         sentAt.set(intake.body.id, t0);
+        indexOf.set(intake.body.id, i);
         pendingIds.push(intake.body.id);
-        const d = await call('POST', `/api/incidents/${intake.body.id}/dispatch`, dispatcher, { units: [{ unitId: targets[i % targets.length]! }] });
+        const t1 = performance.now();
+        intakeLat.push(t1 - t0);
+        const d = await call('POST', `/api/incidents/${intake.body.id}/dispatch`, dispatcher, { units: [{ unitId: targets[unitIndex(i)]! }] });
+        dispatchLat.push(performance.now() - t1);
+        dispatchAnsweredAt.set(intake.body.id, performance.now());
         if (d.status !== 201) errors.push(`dispatch ${d.status} ${JSON.stringify(d.body).slice(0, 160)}`);
       },
-      () => received.size,
+      () => e2eLat,
+      () => {
+        for (const list of [e2eLat, intakeLat, dispatchLat, pushLag, slowest]) list.length = 0;
+      },
     );
     terminal.close();
     pinging = false;
@@ -232,10 +268,14 @@ async function main() {
     const e2eP99 = pct(e2eLat, 0.99);
     const lostFloor = floorN - floorLat.length;
     const lost = dispatchN - e2eLat.length;
-    const pingRate = pingsSent / (PHASE_SECONDS * 2 + 2.5);
+    const pingRate = pingsSent / ((performance.now() - pingStarted) / 1000);
     console.log(`load: ${RATE} incidents/s for ${PHASE_SECONDS} s per phase, pings ≈ ${Math.round(pingRate)}/s sent ok (${pingErrors} failed batches)`);
     console.log(`floor (validate + commit one row + push): p50=${floorP50.toFixed(1)} ms p99=${floorP99.toFixed(1)} ms, lost=${lostFloor}`);
     console.log(`dispatch end-to-end (POST incident → terminal receives dispatch): p50=${e2eP50.toFixed(1)} ms p99=${e2eP99.toFixed(1)} ms, lost=${lost}`);
+    console.log(
+      `  of which: intake p50=${pct(intakeLat, 0.5).toFixed(1)} p99=${pct(intakeLat, 0.99).toFixed(1)} ms; dispatch p50=${pct(dispatchLat, 0.5).toFixed(1)} p99=${pct(dispatchLat, 0.99).toFixed(1)} ms; push after the dispatch answered p50=${pct(pushLag, 0.5).toFixed(1)} p99=${pct(pushLag, 0.99).toFixed(1)} ms (negative: pushed before the answer arrived)`,
+    );
+    console.log(`  slowest (call number: ms): ${slowest.sort((a, b) => b.ms - a.ms).slice(0, 8).map((x) => `${x.i}: ${x.ms.toFixed(0)}`).join(', ')}`);
     if (errors.length) console.log(`errors (${errors.length}): ${errors.slice(0, 5).join(' | ')}`);
     const ratio = e2eP99 / floorP99;
     const ok = rec.oursP99Us <= 20 && e2eP99 <= 3 * floorP99 && e2eP99 <= 50 && errors.length === 0 && lost === 0 && lostFloor === 0 && pingErrors === 0;

@@ -31,10 +31,12 @@ export class RealtimeHub {
   private ring: IncidentEventRow[] = [];
   private lastSeq = 0;
   private catchingUp: Promise<void> = Promise.resolve();
+  private target = 0;
+  private catchUpRunning = false;
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   /** Counters for /metrics and tests. */
-  stats = { delivered: 0, subscribers: 0 };
+  stats = { delivered: 0, subscribers: 0, presentFailed: 0 };
 
   constructor(
     private readonly database: Database,
@@ -43,6 +45,7 @@ export class RealtimeHub {
 
   async start(bus: EventBus) {
     this.lastSeq = await lastEventSeq(this.database);
+    this.target = this.lastSeq;
     this.unsubscribe = bus.subscribe(INCIDENT_EVENTS, (payload) => {
       const seq = Number(payload.seq);
       if (Number.isFinite(seq) && seq > this.lastSeq) this.catchUp(seq);
@@ -71,37 +74,65 @@ export class RealtimeHub {
     return this.catchingUp;
   }
 
+  /**
+   * Read and push everything up to `target`. Announcements coalesce: while a catch-up runs, later
+   * ones only raise the target, so a burst of commits costs one read per round, not one per commit.
+   */
   private catchUp(target: number) {
+    if (target <= this.target) return;
+    this.target = target;
+    if (this.catchUpRunning) return;
+    this.catchUpRunning = true;
     this.catchingUp = this.catchingUp.then(async () => {
-      while (this.lastSeq < target) {
-        const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
-        if (batch.length === 0) break;
-        for (const e of batch) {
-          this.ring.push(e);
-          this.lastSeq = e.seq;
+      try {
+        while (this.lastSeq < this.target) {
+          const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
+          if (batch.length === 0) break;
+          for (const e of batch) {
+            this.ring.push(e);
+            this.lastSeq = e.seq;
+          }
+          if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
+          await this.deliverAll([...this.subscribers].filter((sub) => sub.live), batch);
         }
-        if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
-        for (const sub of this.subscribers) if (sub.live) await this.deliver(sub, batch);
+      } finally {
+        this.catchUpRunning = false;
       }
     });
+  }
+
+  /**
+   * Push a batch to several subscribers: every message is prepared at once (briefings are read in
+   * parallel, not one after another), then each subscriber gets its own in seq order.
+   */
+  private async deliverAll(subs: readonly Subscriber[], events: readonly IncidentEventRow[]) {
+    const plans = subs.map((sub) => {
+      const prepared: { seq: number; message: Promise<Record<string, unknown> | null> }[] = [];
+      for (const e of events) {
+        if (e.seq <= sub.lastSeq || !this.matches(e, sub)) continue;
+        // A presenter that fails (the database is away) must not stop the stream: the event goes without it.
+        prepared.push({ seq: e.seq, message: this.present(e, sub).catch(() => ((this.stats.presentFailed++), { type: 'event', seq: e.seq, incidentId: e.incidentId, event: e.type, at: e.at.toISOString(), data: e.data, incomplete: true })) });
+      }
+      return { sub, prepared };
+    });
+    for (const { sub, prepared } of plans) {
+      for (const p of prepared) {
+        const message = await p.message;
+        if (p.seq <= sub.lastSeq) continue;
+        sub.lastSeq = p.seq;
+        if (message && sub.socket.readyState === sub.socket.OPEN) {
+          sub.socket.send(JSON.stringify(message));
+          this.stats.delivered++;
+        }
+      }
+      const last = events.at(-1)?.seq ?? 0;
+      if (last > sub.lastSeq) sub.lastSeq = last;
+    }
   }
 
   private matches(e: IncidentEventRow, sub: Subscriber) {
     if (sub.mode === 'terminal') return e.unitIds.some((u) => sub.unitIds.has(u));
     return e.nodePath.startsWith(sub.actor.nodePath);
-  }
-
-  private async deliver(sub: Subscriber, events: readonly IncidentEventRow[]) {
-    for (const e of events) {
-      if (e.seq <= sub.lastSeq) continue;
-      sub.lastSeq = e.seq;
-      if (!this.matches(e, sub)) continue;
-      const message = await this.present(e, sub);
-      if (message && sub.socket.readyState === sub.socket.OPEN) {
-        sub.socket.send(JSON.stringify(message));
-        this.stats.delivered++;
-      }
-    }
   }
 
   /** Add a subscriber; replay everything after `since` (in its scope), then go live. */
@@ -124,11 +155,11 @@ export class RealtimeHub {
           while (from < this.lastSeq) {
             const batch = await eventsAfter(this.database.db, from, 2000);
             if (batch.length === 0) break;
-            await this.deliver(sub, batch.filter((e) => e.seq <= this.lastSeq));
+            await this.deliverAll([sub], batch.filter((e) => e.seq <= this.lastSeq));
             from = batch.at(-1)!.seq;
           }
         }
-        await this.deliver(sub, this.ring.filter((e) => e.seq > sub.lastSeq));
+        await this.deliverAll([sub], this.ring.filter((e) => e.seq > sub.lastSeq));
       }
       sub.live = true;
       if (sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: 'live', seq: this.lastSeq }));

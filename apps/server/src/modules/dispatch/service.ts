@@ -137,6 +137,18 @@ async function nextNumber(tx: Executor, countyCode: string, at: Date): Promise<s
   return `${prefix}${String(r!.last).padStart(4, '0')}`;
 }
 
+/**
+ * Incidents within `radiusM` metres of a point: a box on the geometry index first (the geography cast
+ * alone cannot use it), then the exact distance on the spheroid.
+ */
+function near(point: { lon: number; lat: number }, radiusM: number) {
+  const dLat = (radiusM / 111_000) * 1.01;
+  const dLon = dLat / Math.max(0.01, Math.cos((point.lat * Math.PI) / 180));
+  const at = sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)`;
+  return sql`location && ST_Expand(${at}, ${dLon}::float8, ${dLat}::float8)
+    and ST_DWithin(location::geography, ${at}::geography, ${radiusM})`;
+}
+
 type Emit = (e: Omit<NewIncidentEvent, 'at'>) => void;
 type Audit = (actor: Actor, entry: AuditEntry) => void;
 
@@ -307,8 +319,7 @@ export function createDispatchService(deps: {
                   from incident
                   where status not in ('closed', 'merged') and category = ${top}
                     and created_at >= ${new Date(at.getTime() - settings.duplicateWindowMinutes * 60_000)}
-                    and location is not null
-                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.duplicateRadiusM})
+                    and ${near(point, settings.duplicateRadiusM)}
                   order by distance_m limit 5`,
             )
           : [];
@@ -316,8 +327,7 @@ export function createDispatchService(deps: {
           ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; status: string }>(
               tx,
               sql`select id, number, category, content, created_at, status from incident
-                  where created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and location is not null
-                    and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography, ${settings.historyRadiusM})
+                  where created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and ${near(point, settings.historyRadiusM)}
                   order by created_at desc limit 20`,
             )
           : [];
