@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Database } from './db/index.js';
 
@@ -30,15 +31,18 @@ export function createLocalBus(): EventBus {
 }
 
 /**
- * Across instances on one PostgreSQL: LISTEN/NOTIFY on one channel. Every instance, the sender
- * included, receives each event once through the database, so ordering is the same everywhere.
+ * Across instances on one PostgreSQL: LISTEN/NOTIFY on one channel. The sender's own subscribers get
+ * an event at once (not after a round trip through the database); other instances get it through
+ * NOTIFY, and each instance ignores the echo of its own events.
  */
 export async function createPostgresBus(database: Database, channel = 'pingan_events'): Promise<EventBus> {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
+  const instance = randomUUID();
   const stop = await database.listen(channel, (raw) => {
     try {
-      const { topic, payload } = JSON.parse(raw) as { topic: string; payload: Record<string, unknown> };
+      const { topic, payload, from } = JSON.parse(raw) as { topic: string; payload: Record<string, unknown>; from?: string };
+      if (from === instance) return;
       emitter.emit(topic, payload);
     } catch {
       // A foreign or malformed notification on our channel is ignored, never fatal.
@@ -46,7 +50,8 @@ export async function createPostgresBus(database: Database, channel = 'pingan_ev
   });
   return {
     async publish(topic, payload) {
-      await database.notify(channel, JSON.stringify({ topic, payload }));
+      emitter.emit(topic, payload);
+      await database.notify(channel, JSON.stringify({ topic, payload, from: instance }));
     },
     subscribe(topic, handler) {
       emitter.on(topic, handler);
