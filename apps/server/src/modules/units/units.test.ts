@@ -8,7 +8,7 @@ import { unitsRuntime } from './runtime.js';
 import { partitionName } from './writer.js';
 import fc from 'fast-check';
 import { PositionsBody } from './http.js';
-import { fastPositionsBody } from './routes.js';
+import { fastPositionsBody, isUuid, UUID_PATTERN } from './routes.js';
 
 const NOW = Date.UTC(2025, 5, 2, 2, 0, 0); // 2025-06-02 10:00 in China
 const ping = (t: number, lon: number, lat: number): Ping => ({ unitId: 'u1', t, lon, lat, accuracy: null, speed: null, heading: null });
@@ -269,6 +269,18 @@ describe('positions body fast path', () => {
     },
     { requiredKeys: [] },
   );
+
+  it('the hand-written uuid check agrees with the pattern, also one character off a valid uuid', () => {
+    const near = fc.tuple(fc.uuid(), fc.nat(35), fc.constantFrom(...'0123456789abcdefABCDEFgG-_ 9'.split('')), fc.boolean()).map(([u, i, c, upper]) => {
+      const s = upper ? u.toUpperCase() : u;
+      return s.slice(0, i) + c + s.slice(i + 1);
+    });
+    const cases = fc.oneof(near, fc.uuid(), fc.string({ maxLength: 40 }), fc.constantFrom('00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF'));
+    fc.assert(fc.property(cases, (s) => assert.equal(isUuid(s), UUID_PATTERN.test(s), s)), { numRuns: 5000 });
+    assert.equal(isUuid(U), true);
+    assert.equal(isUuid(U.replace('-4f70-', '-0f70-')), false, 'version 0');
+    assert.equal(isUuid(U.replace('-8a9b-', '-ca9b-')), false, 'variant 11xx');
+  });
 
   it('accepts only what the zod schema accepts, with the same values', () => {
     fc.assert(

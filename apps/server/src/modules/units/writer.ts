@@ -61,22 +61,17 @@ function hexNibble(c: number): number {
  */
 export function encodeTrackCopy(rows: readonly Ping[]): Buffer {
   const b = Buffer.allocUnsafe(COPY_HEADER.length + 8 + rows.length * COPY_ROW_BYTES + 2);
+  // DataView stores inline; Buffer's writeXxBE helpers cost a call and a bounds check each.
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let o = COPY_HEADER.copy(b, 0);
-  b.writeInt32BE(0, o); // flags
-  b.writeInt32BE(0, o + 4); // header extension length
+  v.setInt32(o, 0); // flags
+  v.setInt32(o + 4, 0); // header extension length
   o += 8;
-  const real = (v: number | null) => {
-    if (v === null) {
-      o = b.writeInt32BE(-1, o);
-    } else {
-      o = b.writeInt32BE(4, o);
-      o = b.writeFloatBE(v, o);
-    }
-  };
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    o = b.writeInt16BE(7, o);
-    o = b.writeInt32BE(16, o);
+    v.setInt16(o, 7);
+    v.setInt32(o + 2, 16);
+    o += 6;
     const u = r.unitId;
     for (let c = 0; c < u.length; c++) {
       const hi = u.charCodeAt(c);
@@ -86,19 +81,30 @@ export function encodeTrackCopy(rows: readonly Ping[]): Buffer {
     // int64 microseconds since 2000-01-01 as two 32-bit halves (exact below 2^53, no BigInt per row).
     const us = Math.round((r.t - PG_EPOCH_MS) * 1000);
     const high = Math.floor(us / 4_294_967_296);
-    o = b.writeInt32BE(8, o);
-    o = b.writeInt32BE(high, o);
-    o = b.writeUInt32BE(us - high * 4_294_967_296, o);
-    o = b.writeInt32BE(8, o);
-    o = b.writeDoubleBE(r.lon, o);
-    o = b.writeInt32BE(8, o);
-    o = b.writeDoubleBE(r.lat, o);
-    real(r.accuracy);
-    real(r.speed);
-    real(r.heading);
+    v.setInt32(o, 8);
+    v.setInt32(o + 4, high);
+    v.setUint32(o + 8, us - high * 4_294_967_296);
+    v.setInt32(o + 12, 8);
+    v.setFloat64(o + 16, r.lon);
+    v.setInt32(o + 24, 8);
+    v.setFloat64(o + 28, r.lat);
+    o += 36;
+    o = putReal(v, o, r.accuracy);
+    o = putReal(v, o, r.speed);
+    o = putReal(v, o, r.heading);
   }
-  o = b.writeInt16BE(-1, o); // trailer
-  return b.subarray(0, o);
+  v.setInt16(o, -1); // trailer
+  return b.subarray(0, o + 2);
+}
+
+function putReal(v: DataView, o: number, x: number | null): number {
+  if (x === null) {
+    v.setInt32(o, -1);
+    return o + 4;
+  }
+  v.setInt32(o, 4);
+  v.setFloat32(o + 4, x);
+  return o + 8;
 }
 
 const TRACK_COPY = 'copy unit_position (unit_id, t, lon, lat, accuracy, speed, heading) from stdin (format binary)';
