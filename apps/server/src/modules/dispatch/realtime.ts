@@ -33,6 +33,8 @@ export class RealtimeHub {
   private catchingUp: Promise<void> = Promise.resolve();
   private target = 0;
   private catchUpRunning = false;
+  /** Count of announcements heard, to tell whether one arrived during a read. */
+  private announced = 0;
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   /** Counters for /metrics and tests. */
@@ -79,15 +81,22 @@ export class RealtimeHub {
    * ones only raise the target, so a burst of commits costs one read per round, not one per commit.
    */
   private catchUp(target: number) {
-    if (target <= this.target) return;
-    this.target = target;
+    if (target <= this.lastSeq) return;
+    this.target = Math.max(this.target, target);
+    this.announced++;
     if (this.catchUpRunning) return;
     this.catchUpRunning = true;
     this.catchingUp = this.catchingUp.then(async () => {
       try {
         while (this.lastSeq < this.target) {
+          const heard = this.announced;
           const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
-          if (batch.length === 0) break;
+          if (batch.length === 0) {
+            // An announcement heard during the read may be of a commit the read did not see: read again.
+            // Otherwise the target was of a rolled-back transaction (its seqs will be reused): stop.
+            if (heard !== this.announced) continue;
+            break;
+          }
           for (const e of batch) {
             this.ring.push(e);
             this.lastSeq = e.seq;

@@ -11,7 +11,7 @@ import { actorOf } from '../../platform/http/access-hook.js';
 import { runIdempotent } from '../../platform/http/idempotency.js';
 import { ApiErrorSchemas } from '../../platform/http/schemas.js';
 import { toEido } from './eido.js';
-import { appendIncidentEvents, announceEvents, eventsOfIncident, lastEventSeq } from './events.js';
+import { appendIncidentEvents, announceEvents, eventsOfIncident } from './events.js';
 import {
   ACTIVE_ASSIGNMENT,
   AUDIO_MAX_BYTES, AUDIO_TYPES, CloseBody, DispatchBody, DivertBody, DiversionReportBody, InstructionBody, IntakeBody, MergeBody, StatusBody,
@@ -99,8 +99,14 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req, reply) => {
       const actor = actorOf(req);
       // The answer is stored in the intake's own transaction; events are announced after its commit.
-      const answer = await runIdempotent(database, req, reply, async (tx) => ({ status: 201, body: await dispatch.intake(actor, req.body, tx) }));
-      await announceEvents(bus, await lastEventSeq(database));
+      let seq = 0;
+      const answer = await runIdempotent(database, req, reply, async (tx) => {
+        const body = await dispatch.intake(actor, req.body, tx);
+        seq = dispatch.appendedSeq(tx);
+        return { status: 201, body };
+      });
+      // A replayed answer appended nothing: there is nothing to announce.
+      if (seq) await announceEvents(bus, seq);
       return answer;
     },
   );
@@ -191,8 +197,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const answer = await runIdempotent(database, req, reply, async (tx) => ({ status: 201, body: await dispatch.dispatch(actor, req.params.id, req.body, tx) }));
-      await announceEvents(bus, await lastEventSeq(database));
+      let seq = 0;
+      const answer = await runIdempotent(database, req, reply, async (tx) => {
+        const body = await dispatch.dispatch(actor, req.params.id, req.body, tx);
+        seq = dispatch.appendedSeq(tx);
+        return { status: 201, body };
+      });
+      if (seq) await announceEvents(bus, seq);
       return answer;
     },
   );

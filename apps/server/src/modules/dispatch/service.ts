@@ -122,19 +122,10 @@ async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?:
     values (${t.incidentId}, ${t.assignmentId ?? null}, ${t.diversionId ?? null}, ${t.kind}, ${t.start}, ${warn}, ${due})`);
 }
 
-/**
- * A short number per county and day: 370523-20261122-0007. The day's counter row is locked from here
- * to commit, so intakes take it as late as they can (decision 012).
- */
-async function nextNumber(tx: Executor, countyCode: string, at: Date): Promise<string> {
+/** Incident numbers are short, per county and day (Beijing time): 370523-20261122-0007. */
+function dayNumberPrefix(countyCode: string, at: Date): { prefix: string } {
   const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
-  const prefix = `${countyCode}-${day}-`;
-  const [r] = await rows<{ last: number }>(
-    tx,
-    sql`insert into incident_number_counter (prefix, last) values (${prefix}, 1)
-        on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last`,
-  );
-  return `${prefix}${String(r!.last).padStart(4, '0')}`;
+  return { prefix: `${countyCode}-${day}-` };
 }
 
 /**
@@ -162,6 +153,8 @@ export function createDispatchService(deps: {
   const { database, bus, lookup, now } = deps;
   const settings = { ...DEFAULT_DISPATCH_SETTINGS, ...deps.settings };
   const { db } = database;
+  /** The last event seq a command appended in a caller's transaction, for the caller to announce after its commit. */
+  const appendedSeq = new WeakMap<Tx, number>();
 
   /**
    * Run a command in one transaction that appends incident events; announce them after commit so
@@ -184,7 +177,11 @@ export function createDispatchService(deps: {
       for (const a of audits) await appendAudit(tx, a.actor, a.entry);
       return value;
     };
-    if (outer) return run(outer);
+    if (outer) {
+      const value = await run(outer);
+      if (lastSeq) appendedSeq.set(outer, lastSeq);
+      return value;
+    }
     const result = await db.transaction(run);
     if (lastSeq) await announceEvents(bus, lastSeq);
     return result;
@@ -293,6 +290,7 @@ export function createDispatchService(deps: {
 
   return {
     settings,
+    appendedSeq: (tx: Tx) => appendedSeq.get(tx) ?? 0,
 
     /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
     async intake(actor: Actor, input: IntakeBody, outer?: Tx) {
@@ -312,39 +310,51 @@ export function createDispatchService(deps: {
         const receivedAt = input.receivedAt && input.receivedAt <= at ? input.receivedAt : at;
         const top = input.category.split('.')[0]!;
         // Reads first; the day's number counter is locked from its statement to commit.
-        const duplicates = point
-          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; distance_m: number }>(
+        // The place's open incidents of the same category nearby (likely duplicates) and its recent history, in one read.
+        type Nearby = { kind: 'duplicate' | 'history'; id: string; number: string; category: string; content: string; created_at: Date; status: string; distance_m: number };
+        const nearby = point
+          ? await rows<Nearby>(
               tx,
-              sql`select id, number, category, content, created_at, ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
+              sql`(select 'duplicate' as kind, id, number, category, content, created_at, status,
+                    ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
                   from incident
                   where status not in ('closed', 'merged') and category = ${top}
                     and created_at >= ${new Date(at.getTime() - settings.duplicateWindowMinutes * 60_000)}
                     and ${near(point, settings.duplicateRadiusM)}
-                  order by distance_m limit 5`,
+                  order by distance_m limit 5)
+                  union all
+                  (select 'history' as kind, id, number, category, content, created_at, status, 0 as distance_m from incident
+                  where created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)}
+                    and ${near(point, settings.historyRadiusM)}
+                  order by created_at desc limit 20)`,
             )
           : [];
-        const history = point
-          ? await rows<{ id: string; number: string; category: string; content: string; created_at: Date; status: string }>(
-              tx,
-              sql`select id, number, category, content, created_at, status from incident
-                  where created_at >= ${new Date(at.getTime() - settings.historyDays * 86400_000)} and ${near(point, settings.historyRadiusM)}
-                  order by created_at desc limit 20`,
-            )
-          : [];
-        const number = await nextNumber(tx, county?.code ?? '000000', at);
-        const [created] = await rows<{ id: string }>(
+        const duplicates = nearby.filter((n) => n.kind === 'duplicate');
+        const history = nearby.filter((n) => n.kind === 'history');
+        // The day's number, the incident and its first call in one statement: the day's counter row is
+        // locked from here to commit (decision 012). Numbers past 9999 keep all their digits.
+        const { prefix } = dayNumberPrefix(county?.code ?? '000000', at);
+        const [created] = await rows<{ id: string; number: string }>(
           tx,
-          sql`insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
-                node_id, station_id, node_path, core, created_by, created_at, updated_at)
-              values (${number}, 'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
-                ${input.content}, ${input.address ?? null}, ${point?.lon ?? null}, ${point?.lat ?? null},
-                ${point ? sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)` : null},
-                ${deepest?.id ?? null}, ${station?.id ?? null}, ${nodePath}, ${core}, ${actor.userId}, ${receivedAt}, ${at})
-              returning id`,
+          sql`with n as (
+                insert into incident_number_counter (prefix, last) values (${prefix}, 1)
+                on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last),
+              i as (
+                insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
+                  node_id, station_id, node_path, core, created_by, created_at, updated_at)
+                select ${prefix} || case when n.last < 10000 then lpad(n.last::text, 4, '0') else n.last::text end,
+                  'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
+                  ${input.content}, ${input.address ?? null}, ${point?.lon ?? null}, ${point?.lat ?? null},
+                  ${point ? sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)` : null},
+                  ${deepest?.id ?? null}::uuid, ${station?.id ?? null}::uuid, ${nodePath}, ${core}, ${actor.userId}::uuid, ${receivedAt}::timestamptz, ${at}::timestamptz
+                from n returning id, number),
+              c as (
+                insert into incident_call (incident_id, origin_incident_id, caller_phone, caller_name, content, source, received_at)
+                select i.id, i.id, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt}::timestamptz from i)
+              select id, number from i`,
         );
         const id = created!.id;
-        await tx.execute(sql`insert into incident_call (incident_id, origin_incident_id, caller_phone, caller_name, content, source, received_at)
-          values (${id}, ${id}, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt})`);
+        const number = created!.number;
         emit({
           incidentId: id,
           type: 'intake',
