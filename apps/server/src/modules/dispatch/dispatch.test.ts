@@ -89,6 +89,20 @@ describe('call intake and dispatch', () => {
     assert.equal(byAddress.json().routing.stationName, '李鹊派出所');
   });
 
+  it('numbers concurrent intakes of one day without gaps or repeats, and their events in commit order', async () => {
+    const [{ seq: seqBefore }] = (await t.ctx.database.query<{ seq: number }>('select coalesce(max(seq), 0)::int as seq from incident_event')) as [{ seq: number }];
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => intake({ ...fight, content: `并发接警 ${i}`, location: { lon: 118.55 + i * 0.001, lat: 36.95 } })),
+    );
+    for (const a of answers) assert.equal(a.statusCode, 201, a.body);
+    const suffixes = answers.map((a) => Number((a.json() as { number: string }).number.split('-')[2])).sort((x, y) => x - y);
+    const first = suffixes[0]!;
+    assert.deepEqual(suffixes, Array.from({ length: 12 }, (_, i) => first + i), 'twelve consecutive numbers');
+    const events = await t.ctx.database.query<{ seq: number }>('select seq::int as seq from incident_event where seq > $1 order by seq', [seqBefore]);
+    assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => seqBefore + i + 1), 'event seqs are gapless');
+    assert.ok(events.length >= 12);
+  });
+
   it('flags a second call nearby as a likely duplicate, and a merge keeps both callers and can be undone', async () => {
     const first = (await intake(fight)).json() as { id: string };
     const second = (await intake({ ...fight, callerPhone: '13900001111', content: '打架的人还拿着棍子', location: { lon: 118.5505, lat: 36.9502 } })).json() as {
