@@ -234,9 +234,13 @@ export function createDispatchService(deps: {
     const incidentId = incident.id;
     const unitIds = body.units.map((u) => u.unitId);
     if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
-    const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null }>(
+    // Each unit with the incident it is already out on, if any, in one read.
+    const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null; busy_on: string | null }>(
       tx,
-      sql`select id, call_sign, path, on_duty, retired_at from unit where id = any(${uuidArray(unitIds)}::uuid[])`,
+      sql`select u.id, u.call_sign, u.path, u.on_duty, u.retired_at,
+            (select i.number from incident_assignment a join incident i on i.id = a.incident_id
+              where a.unit_id = u.id and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) limit 1) as busy_on
+          from unit u where u.id = any(${uuidArray(unitIds)}::uuid[])`,
     );
     const problems: { field: string; message: string }[] = [];
     for (const [i, u] of body.units.entries()) {
@@ -245,37 +249,37 @@ export function createDispatchService(deps: {
       else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
     }
     if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
-    const busy = await rows<{ unit_id: string; number: string }>(
-      tx,
-      sql`select a.unit_id, i.number from incident_assignment a join incident i on i.id = a.incident_id
-          where a.unit_id = any(${uuidArray(unitIds)}::uuid[]) and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[])`,
-    );
+    const busy = found.filter((f) => f.busy_on);
     if (busy.length) {
-      const names = busy.map((b) => `${found.find((f) => f.id === b.unit_id)?.call_sign} (on ${b.number})`);
+      const names = busy.map((b) => `${b.call_sign} (on ${b.busy_on})`);
       throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
     }
     const targets = await targetsFor(tx, incident.node_path);
-    const created: { assignmentId: string; unitId: string }[] = [];
-    for (const u of body.units) {
-      const [a] = await rows<{ id: string }>(
-        tx,
-        sql`insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
-            values (${incidentId}, ${u.unitId}, 'dispatched', ${u.role}, ${u.reason ?? null}, ${at},
-              ${JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }])}::jsonb)
-            returning id`,
-      );
-      created.push({ assignmentId: a!.id, unitId: u.unitId });
-      await insertTimer(tx, { incidentId, assignmentId: a!.id, kind: 'acknowledge', start: at, seconds: targets.acknowledgeSeconds, warnShare: targets.warnShare });
-      await insertTimer(tx, {
-        incidentId,
-        assignmentId: a!.id,
-        kind: 'arrive',
-        start: at,
-        seconds: incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds,
-        warnShare: targets.warnShare,
-      });
-    }
-    await tx.execute(sql`update incident set status = ${await statusAfterAssignments(tx, incidentId)}, updated_at = ${at} where id = ${incidentId}`);
+    const arriveSeconds = incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds;
+    const timer = (seconds: number) => ({ warn: new Date(at.getTime() + seconds * targets.warnShare * 1000), due: new Date(at.getTime() + seconds * 1000) });
+    const ack = timer(targets.acknowledgeSeconds);
+    const arrive = timer(arriveSeconds);
+    const history = JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }]);
+    // Every assignment and its two 1-3-5 timers in one statement.
+    const inserted = await rows<{ id: string; unit_id: string }>(
+      tx,
+      sql`with a as (
+            insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
+            select ${incidentId}::uuid, (u->>'unitId')::uuid, 'dispatched', u->>'role', u->>'reason', ${at}::timestamptz, ${history}::jsonb
+            from jsonb_array_elements(${JSON.stringify(body.units.map((u) => ({ unitId: u.unitId, role: u.role, reason: u.reason ?? null })))}::jsonb) as u
+            returning id, unit_id),
+          t as (
+            insert into incident_timer (incident_id, assignment_id, kind, started_at, warn_at, due_at)
+            select ${incidentId}::uuid, a.id, k.kind, ${at}::timestamptz, k.warn_at, k.due_at
+            from a cross join (values ('acknowledge', ${ack.warn}::timestamptz, ${ack.due}::timestamptz),
+                                      ('arrive', ${arrive.warn}::timestamptz, ${arrive.due}::timestamptz)) as k(kind, warn_at, due_at))
+          select id, unit_id from a`,
+    );
+    const created = body.units.map((u) => ({ assignmentId: inserted.find((r) => r.unit_id === u.unitId)!.id, unitId: u.unitId }));
+    // Units are out now: the incident is on scene if one already is there (support sent later), else dispatched.
+    await tx.execute(sql`update incident set updated_at = ${at}, status = case when exists (
+        select 1 from incident_assignment where incident_id = ${incidentId} and status in ('on_scene', 'returning')) then 'on_scene' else 'dispatched' end
+      where id = ${incidentId}`);
     emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
     // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
     audit(actor, {
