@@ -499,15 +499,22 @@ export function createDispatchService(deps: {
       return command(async (tx, at, emit, audit) => {
         const incident = await loadCovered(tx, actor, incidentId);
         if (incident.status === 'closed' || incident.status === 'merged') throw conflict(`Incident ${incident.number} is already ${incident.status}.`);
+        // Release the units, stop the timers and close, in one statement.
         const open = await rows<{ id: string; unit_id: string; status: AssignmentStatus }>(
           tx,
-          sql`update incident_assignment set status = case when status in ('on_scene', 'returning') then 'cleared' else 'cancelled' end,
-                cleared_at = case when status in ('on_scene', 'returning') then ${at}::timestamptz else cleared_at end,
-                cancelled_at = case when status in ('on_scene', 'returning') then cancelled_at else ${at}::timestamptz end
-              where incident_id = ${incidentId} and status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) returning id, unit_id, status`,
+          sql`with a as (
+                update incident_assignment set status = case when status in ('on_scene', 'returning') then 'cleared' else 'cancelled' end,
+                  cleared_at = case when status in ('on_scene', 'returning') then ${at}::timestamptz else cleared_at end,
+                  cancelled_at = case when status in ('on_scene', 'returning') then cancelled_at else ${at}::timestamptz end
+                where incident_id = ${incidentId} and status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) returning id, unit_id, status),
+              t as (
+                update incident_timer set cancelled_at = ${at}::timestamptz
+                where incident_id = ${incidentId} and met_at is null and cancelled_at is null and breached_at is null),
+              i as (
+                update incident set status = 'closed', disposition = ${body.disposition}, result = ${body.result}, closed_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+                where id = ${incidentId})
+              select id, unit_id, status from a`,
         );
-        await tx.execute(sql`update incident_timer set cancelled_at = ${at} where incident_id = ${incidentId} and met_at is null and cancelled_at is null and breached_at is null`);
-        await tx.execute(sql`update incident set status = 'closed', disposition = ${body.disposition}, result = ${body.result}, closed_at = ${at}, updated_at = ${at} where id = ${incidentId}`);
         emit({ incidentId, type: 'closed', actorId: actor.userId, nodePath: incident.node_path, unitIds: open.map((o) => o.unit_id), data: { disposition: body.disposition, result: body.result, released: open.length } });
         audit(actor, { action: 'incident.close', entityType: 'incident', entityId: incidentId, nodePath: incident.node_path, details: { disposition: body.disposition } });
         return { id: incidentId, status: 'closed' as const };
