@@ -10,7 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { Worker } from 'node:worker_threads';
 import * as schema from '../../schema.js';
 
 export type Schema = typeof schema;
@@ -95,6 +95,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   const listeners = new Set<pg.Client>();
+  const copier = new CopyThread(url, Math.min(poolSize, 4));
   return {
     engine: 'postgres',
     db,
@@ -136,23 +137,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
         }
       };
     },
-    async copyIn(text, data) {
-      const client = await pool.connect();
-      let failed: unknown = undefined;
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const stream = client.query(copyFrom(text));
-          stream.once('finish', resolve);
-          stream.once('error', reject);
-          stream.end(data);
-        });
-      } catch (err) {
-        failed = err;
-        throw err;
-      } finally {
-        // A connection whose COPY broke off may be mid-protocol: drop it rather than reuse it.
-        client.release(failed instanceof Error && !('code' in failed) ? failed : undefined);
-      }
+    copyIn(text, data) {
+      return copier.copy(text, data);
     },
     async notify(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
@@ -162,9 +148,69 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     },
     async close() {
       for (const c of listeners) await c.end().catch(() => undefined);
+      await copier.close();
       await pool.end();
     },
   };
+}
+
+/**
+ * COPY … FROM STDIN on a worker thread with its own connections (started on first use). The bulk
+ * writes' protocol round trips and socket writes then wait for no HTTP work on the main event loop,
+ * and use the second core. The caller's buffer is copied (transferred as a fresh ArrayBuffer).
+ */
+class CopyThread {
+  private worker: Worker | null = null;
+  private pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private seq = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly connections: number,
+  ) {}
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./copy-worker.mjs', import.meta.url), { workerData: { url: this.url, max: this.connections } });
+    w.unref();
+    w.on('message', (m: { id: number; ok: boolean; message?: string; code?: string; detail?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve();
+      else p.reject(Object.assign(new Error(m.message ?? 'COPY failed'), { code: m.code, detail: m.detail }));
+    });
+    const fail = (err: Error) => {
+      if (this.worker === w) this.worker = null;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', fail);
+    w.on('exit', () => fail(new Error('the COPY thread stopped')));
+    this.worker = w;
+    return w;
+  }
+
+  copy(text: string, data: Buffer): Promise<void> {
+    const w = this.start();
+    const id = ++this.seq;
+    const owned = (data.buffer as ArrayBuffer).slice(data.byteOffset, data.byteOffset + data.byteLength);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id, text, data: owned }, [owned]);
+    });
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    this.worker = null;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ type: 'close' });
+    const timer = setTimeout(() => void w.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
 }
 
 /**
