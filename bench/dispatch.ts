@@ -27,6 +27,16 @@ const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const BBOX = { w: 118.35, s: 36.95, e: 118.85, n: 37.25 };
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))]! : Number.NaN;
@@ -43,6 +53,8 @@ async function scratchDatabase(): Promise<{ url: string | null; drop: () => Prom
   }
   await c.query('drop database if exists pingan_bench_e2e with (force)');
   await c.query('create database pingan_bench_e2e');
+  // BENCH_LOG_SLOW_MS=N: PostgreSQL logs the bench database's statements slower than N ms (its server log).
+  if (process.env.BENCH_LOG_SLOW_MS) await c.query(`alter database pingan_bench_e2e set log_min_duration_statement = ${Number(process.env.BENCH_LOG_SLOW_MS)}`);
   await c.end();
   const u = new URL(admin);
   u.pathname = '/pingan_bench_e2e';
@@ -157,6 +169,19 @@ async function main() {
 
     // Each phase starts with WARMUP_SECONDS at the same rate whose samples are dropped (JIT, plans,
     // caches), then measures PHASE_SECONDS. Both phases are treated alike.
+    // CPU seconds of each PostgreSQL backend serving the bench database (connections persist in the pool).
+    const admin = scratch.url ? new pg.Client({ connectionString: scratch.url }) : null;
+    await admin?.connect();
+    const databaseCpu = async (): Promise<Map<number, number>> => {
+      const out = new Map<number, number>();
+      if (!admin) return out;
+      const r = await admin.query<{ pid: number }>(`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      for (const { pid } of r.rows) {
+        const c = cpuSeconds(pid);
+        if (c !== null) out.set(pid, c);
+      }
+      return out;
+    };
     const runPhase = async (name: string, fire: (i: number) => Promise<void>, samples: () => number[], reset: () => void) => {
       const drive = async (count: number, offset: number) => {
         const started = performance.now();
@@ -175,7 +200,20 @@ async function main() {
       reset();
       if (warmErrors) console.log(`warm-up of ${name}: ${warmErrors} errors (counted)`);
       const n = RATE * PHASE_SECONDS;
+      const cpu0 = cpuSeconds(server!.child.pid);
+      const db0 = await databaseCpu();
+      const t0 = performance.now();
       await drive(n, 0);
+      const cpu1 = cpuSeconds(server!.child.pid);
+      const db1 = await databaseCpu();
+      const seconds = (performance.now() - t0) / 1000;
+      if (cpu0 !== null && cpu1 !== null) {
+        let dbCpu = 0;
+        for (const [pid, c] of db1) dbCpu += c - (db0.get(pid) ?? c);
+        console.log(
+          `${name}: CPU of one core — server ${(((cpu1 - cpu0) / seconds) * 100).toFixed(0)}%, its PostgreSQL backends ${((dbCpu / seconds) * 100).toFixed(0)}% (pings included); per call ${(((cpu1 - cpu0) * 1000) / n).toFixed(2)} + ${((dbCpu * 1000) / n).toFixed(2)} ms; machine load ${os.loadavg()[0]!.toFixed(1)}`,
+        );
+      }
       return n;
     };
 
@@ -189,7 +227,13 @@ async function main() {
       const t0 = floorSent.get(m.n);
       if (t0 !== undefined) floorLat.push(performance.now() - t0);
     });
-    await sleep(2000); // pings reach steady state
+    await sleep(1000); // pings reach steady state
+    {
+      const c0 = cpuSeconds(server.child.pid);
+      await sleep(2000);
+      const c1 = cpuSeconds(server.child.pid);
+      if (c0 !== null && c1 !== null) console.log(`pings only: server process CPU ${(((c1 - c0) / 2) * 100).toFixed(0)}% of one core`);
+    }
     const floorN = await runPhase(
       'floor',
       async (i) => {
@@ -259,6 +303,7 @@ async function main() {
       },
     );
     terminal.close();
+    await admin?.end();
     pinging = false;
     await pinger;
 
