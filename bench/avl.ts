@@ -234,6 +234,13 @@ async function main() {
     const serverPid = server.child.pid;
     let rssMax = rssOf(serverPid);
     const rssTimer = setInterval(() => (rssMax = Math.max(rssMax, rssOf(serverPid))), 200);
+    /** CPU seconds used so far by the PostgreSQL backends connected to the bench database (0 on PGlite). */
+    const pgCpu = async () => {
+      if (!usePg) return 0;
+      const rows = await database.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
+      return rows.reduce((sum, r) => sum + cpuOf(r.pid), 0);
+    };
+    const pgCpu0 = await pgCpu();
     const serverCpu0 = cpuOf(serverPid);
     const benchCpu0 = process.cpuUsage();
     const started = Date.now();
@@ -251,6 +258,7 @@ async function main() {
     );
     const elapsed = (Date.now() - started) / 1000;
     const serverCpu = cpuOf(serverPid) - serverCpu0;
+    const oursPgCpu = (await pgCpu()) - pgCpu0;
     const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
     const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
     const flushes = metric('pingan_unit_position_flush_rows_count');
@@ -270,7 +278,7 @@ async function main() {
     const oursPps = stored / elapsed;
     const [{ n: persisted } = { n: 0 }] = await database.query<{ n: number }>('select count(*)::int as n from unit_position');
     console.log(
-      `cpu during the run: server ${((serverCpu / elapsed) * 100).toFixed(0)} % of a core (${((serverCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping), load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} %; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+      `cpu during the run: server ${((serverCpu / elapsed) * 100).toFixed(0)} % of a core (${((serverCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping), load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} % (${(((benchCpu.user + benchCpu.system) / Math.max(1, stored))).toFixed(1)} µs per ping)${usePg ? `, PostgreSQL backends ${((oursPgCpu / elapsed) * 100).toFixed(0)} % (${((oursPgCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping)` : ''}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
     );
     console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}; ${persisted} rows in unit_position`);
 
@@ -302,9 +310,11 @@ async function main() {
     const rowsOf = (from: number, n: number) => Array.from({ length: n }, (_, i) => rowAt(from + i));
     const countOf = async (table: string) => (await database.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]!.n;
     /** Rows per second of `write` over every row in batches of `batch`, `concurrency` at a time; checks the count. */
+    const rawCpu: number[] = [];
     const rawRun = async (batch: number, concurrency: number, write: (table: string, rows: Ping[]) => Promise<void>) => {
       const table = await rawTable();
       let next = 0;
+      const cpu0 = await pgCpu();
       const rawStart = Date.now();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
@@ -316,8 +326,10 @@ async function main() {
         }),
       );
       const pps = total / ((Date.now() - rawStart) / 1000);
+      const cpuUs = (((await pgCpu()) - cpu0) / total) * 1e6;
       const n = await countOf(table);
       if (n !== total) throw new Error(`raw reference stored ${n} of ${total} rows in ${table}`);
+      rawCpu.push(cpuUs);
       return pps;
     };
     const insertUnnest = (table: string, rows: Ping[]) =>
@@ -350,6 +362,7 @@ async function main() {
       rawLine += ' (PGlite: no COPY FROM STDIN, so this is the reference)';
     }
     console.log(rawLine);
+    if (usePg) console.log(`PostgreSQL backends' CPU per row: ${rawCpu.map((c) => c.toFixed(1)).join(', ')} µs (in the order above)`);
 
     const ratio = oursPps / rawPps;
     const persistedPct = stored === 0 ? 0 : (Math.min(persisted, stored) / stored) * 100;
