@@ -34,6 +34,9 @@ const ConfigSchema = z.object({
   PINGAN_PUBLIC_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   /** How often the 1-3-5 timers are checked; 0 turns the scheduler off (tests tick it by hand). */
   PINGAN_TIMER_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+  /** A reconnecting stream client resumes by replay up to this many missed events / minutes; beyond: resync + snapshot. */
+  PINGAN_WS_REPLAY_MAX_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  PINGAN_WS_REPLAY_MAX_MINUTES: z.coerce.number().positive().default(30),
   /** Registers the minimal "floor" route that bench:dispatch compares against (never in production). */
   PINGAN_BENCH_FLOOR: bool.default(false),
   PINGAN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),

@@ -17,6 +17,15 @@ export interface Subscriber {
 
 export type EventPresenter = (event: IncidentEventRow, sub: Subscriber) => Promise<Record<string, unknown> | null>;
 
+/** The bounded replay of a reconnecting client (see RealtimeHub.replay). */
+export interface ReplayWindow {
+  maxEvents: number;
+  maxAgeMs: number;
+  /** What a resynced client may see now: its open incidents or its units' tasks. */
+  snapshot: (sub: Subscriber) => Promise<Record<string, unknown>>;
+  now: () => Date;
+}
+
 const RING_SIZE = 20_000;
 
 /**
@@ -38,7 +47,7 @@ export class RealtimeHub {
   private unsubscribe: (() => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   /** Counters for /metrics and tests. */
-  stats = { delivered: 0, subscribers: 0, presentFailed: 0 };
+  stats = { delivered: 0, subscribers: 0, presentFailed: 0, resyncs: 0 };
 
   constructor(
     private readonly database: Database,
@@ -144,7 +153,28 @@ export class RealtimeHub {
     return e.nodePath.startsWith(sub.actor.nodePath);
   }
 
-  /** Add a subscriber; replay everything after `since` (in its scope), then go live. */
+  /**
+   * How far back a reconnecting client may resume. Beyond it (more events missed than `maxEvents`, or
+   * the first missed one older than `maxAgeMs`) a replay would flood a screen that only needs the
+   * present, so it gets `{type:'resync'}` with a snapshot of what it may see instead (set by the routes).
+   */
+  replay: ReplayWindow = { maxEvents: 10_000, maxAgeMs: 30 * 60_000, snapshot: async () => ({}), now: () => new Date() };
+
+  /** Why `since` cannot be resumed by replay, or null when it can. */
+  private async resyncReason(since: number): Promise<'too_far_behind' | 'unknown_seq' | null> {
+    if (since > this.lastSeq) {
+      // Ahead of this instance is fine when another instance saw it first; ahead of the database is not.
+      return since > (await lastEventSeq(this.database)) ? 'unknown_seq' : null;
+    }
+    if (since === this.lastSeq) return null;
+    if (this.lastSeq - since > this.replay.maxEvents) return 'too_far_behind';
+    const inRing = this.ring.length > 0 && this.ring[0]!.seq <= since + 1 ? this.ring.find((e) => e.seq > since) : undefined;
+    const first = inRing ?? (await eventsAfter(this.database.db, since, 1))[0];
+    if (first && this.replay.now().getTime() - first.at.getTime() > this.replay.maxAgeMs) return 'too_far_behind';
+    return null;
+  }
+
+  /** Add a subscriber; replay everything after `since` (in its scope), or resync it, then go live. */
   async add(sub: Subscriber, since: number | null) {
     this.subscribers.add(sub);
     this.stats.subscribers = this.subscribers.size;
@@ -153,9 +183,17 @@ export class RealtimeHub {
       this.stats.subscribers = this.subscribers.size;
     });
     // Queue behind the hub's own catch-up so the replay and the live stream cannot interleave.
-    await (this.catchingUp = this.catchingUp.then(async () => {
+    const step = this.catchingUp.then(async () => {
+      const reason = since === null ? null : await this.resyncReason(since);
       if (since === null) {
         sub.lastSeq = this.lastSeq;
+      } else if (reason) {
+        // The snapshot is read after every event up to lastSeq was seen: it reflects at least those.
+        const seq = this.lastSeq;
+        const snapshot = await this.replay.snapshot(sub);
+        sub.lastSeq = seq;
+        this.stats.resyncs++;
+        if (sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: 'resync', reason, since, seq, snapshot }));
       } else {
         sub.lastSeq = since;
         const first = this.ring[0]?.seq ?? this.lastSeq + 1;
@@ -172,6 +210,15 @@ export class RealtimeHub {
       }
       sub.live = true;
       if (sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: 'live', seq: this.lastSeq }));
-    }));
+    });
+    // A failed replay (the database is away) ends this connection, never the hub's queue.
+    this.catchingUp = step.catch(() => undefined);
+    try {
+      await step;
+    } catch {
+      this.subscribers.delete(sub);
+      this.stats.subscribers = this.subscribers.size;
+      sub.socket.close(1011, 'could not replay the missed events; reconnect');
+    }
   }
 }

@@ -19,6 +19,7 @@ import {
 import { incidentDetail, presentIncidentSummary, terminalBriefing } from './presenter.js';
 import { RealtimeHub, type Subscriber } from './realtime.js';
 import { recommend } from './recommend.js';
+import { streamSnapshot } from './snapshot.js';
 import { dispatchStatsRoutes } from './stats.js';
 import { createDispatchService, DISPATCH_ROLES, INCIDENT_READER_ROLES, loadIncident, type IncidentRow } from './service.js';
 import { TimerScheduler } from './timers.js';
@@ -55,6 +56,12 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     }
     return base;
   });
+  hub.replay = {
+    maxEvents: ctx.config.PINGAN_WS_REPLAY_MAX_EVENTS,
+    maxAgeMs: ctx.config.PINGAN_WS_REPLAY_MAX_MINUTES * 60_000,
+    snapshot: (sub) => streamSnapshot(database.db, sub),
+    now: ctx.now,
+  };
   app.decorate('dispatchHub', hub);
   app.decorate('dispatchTimers', timers);
   app.addHook('onReady', async () => {
@@ -426,7 +433,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       config: { access: { public: true } },
       schema: {
         tags: ['realtime'],
-        summary: 'WebSocket of incident events. Authenticate with the session cookie or ?ticket= (POST /api/auth/ticket); ?since=<seq> resumes without gaps; ?mode=terminal for a unit terminal',
+        summary: 'WebSocket of incident events. Authenticate with the session cookie or ?ticket= (POST /api/auth/ticket); ?since=<seq> resumes without gaps (too far behind: a {type:"resync"} message with a snapshot); ?mode=terminal for a unit terminal',
         querystring: z.object({ ticket: z.string().max(2000).optional(), since: z.coerce.number().int().min(0).optional(), mode: z.enum(['command', 'terminal']).default('command') }),
       },
     },
