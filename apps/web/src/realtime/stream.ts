@@ -12,6 +12,11 @@ export interface StreamOptions {
   onEvent: (m: StreamMessage) => void;
   /** Called on every (re)connection once the replay is done. */
   onLive?: (seq: number) => void;
+  /**
+   * The server could not replay what was missed (too far behind, or a seq it does not know): rebuild
+   * from the snapshot it sends (open incidents, or the units' tasks); events continue after it.
+   */
+  onResync?: (m: StreamMessage) => void;
   /** The server's greeting (terminal mode names the units it streams). */
   onHello?: (m: StreamMessage) => void;
   enabled?: boolean;
@@ -26,7 +31,8 @@ function wsUrl(mode: string, since: number | null): string {
 
 /**
  * The incident stream of /api/ws with the session cookie: reconnects with backoff and resumes with
- * `since=<last seq>` so nothing is missed across a dropped connection (the server replays the gap).
+ * `since=<last seq>` so nothing is missed across a dropped connection (the server replays the gap, or,
+ * when too far behind, sends a snapshot to rebuild from).
  */
 export function useIncidentStream(opts: StreamOptions): { state: StreamState; lastSeq: number | null } {
   const [state, setState] = useState<StreamState>('connecting');
@@ -71,6 +77,9 @@ export function useIncidentStream(opts: StreamOptions): { state: StreamState; la
           if (seq !== null && m.seq <= seq) return;
           ref.current.onEvent(m);
           remember(m.seq);
+        } else if (m.type === 'resync' && typeof m.seq === 'number') {
+          remember(m.seq);
+          ref.current.onResync?.(m);
         } else if (m.type === 'hello') {
           ref.current.onHello?.(m);
         } else if (m.type === 'live') {

@@ -152,7 +152,7 @@ export interface Briefing {
 
 /** A message of /api/ws. */
 export interface StreamMessage {
-  type: 'hello' | 'live' | 'event';
+  type: 'hello' | 'live' | 'event' | 'resync';
   seq?: number;
   incidentId?: string;
   event?: string;
@@ -161,6 +161,21 @@ export interface StreamMessage {
   briefing?: Briefing;
   /** hello: the units a terminal stream covers. */
   units?: string[];
+  /** resync: why the gap was not replayed. */
+  reason?: 'too_far_behind' | 'unknown_seq';
+  /** resync: the present state — a command screen's open incidents, or a terminal's open tasks. */
+  snapshot?: { incidents?: IncidentSummary[]; truncated?: boolean; tasks?: SnapshotTask[] };
+}
+
+/** An open task of a terminal's unit, as a resync snapshot carries it. */
+export interface SnapshotTask {
+  assignmentId: string;
+  unitId: string;
+  incidentId: string;
+  status: string;
+  dispatchedAt: string;
+  briefing: Briefing | null;
+  instructions: string[];
 }
 
 export interface DispatchStats {

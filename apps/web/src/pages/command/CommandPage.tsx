@@ -144,7 +144,13 @@ export default function CommandPage() {
     },
     [loadDetail, loadIncidents, loadUnits],
   );
-  const stream = useIncidentStream({ mode: 'command', onEvent, onLive: () => void loadIncidents().catch(() => undefined) });
+  const stream = useIncidentStream({
+    mode: 'command',
+    onEvent,
+    // Too far behind for a replay: the list and every open incident's detail are read afresh.
+    onResync: () => void loadIncidents().then((items) => Promise.all(items.slice(0, 80).map((i) => loadDetail(i.id)))).catch(() => undefined),
+    onLive: () => void loadIncidents().catch(() => undefined),
+  });
 
   // ---- intake
   const contentRef = useRef<HTMLTextAreaElement | null>(null);

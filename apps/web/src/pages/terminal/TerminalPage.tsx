@@ -224,11 +224,36 @@ export default function TerminalPage() {
     },
     [unitIds],
   );
+  // Too far behind for a replay: the server's open tasks replace ours; any other task of ours has ended.
+  const onResync = useCallback((m: StreamMessage) => {
+    const open = m.snapshot?.tasks ?? [];
+    setTasks((cur) => {
+      const next: Record<string, Task> = {};
+      for (const task of Object.values(cur)) next[task.assignmentId] = open.some((o) => o.assignmentId === task.assignmentId) ? task : { ...task, closed: true };
+      for (const o of open) {
+        const had = cur[o.assignmentId];
+        next[o.assignmentId] = {
+          assignmentId: o.assignmentId,
+          unitId: o.unitId,
+          incidentId: o.incidentId,
+          number: o.briefing?.incident.number ?? had?.number ?? '',
+          dispatchedAt: o.dispatchedAt,
+          status: o.status,
+          localStatus: had?.localStatus && rank(had.localStatus) > rank(o.status) ? had.localStatus : null,
+          briefing: o.briefing ?? had?.briefing ?? null,
+          instructions: o.instructions,
+          closed: false,
+        };
+      }
+      return next;
+    });
+  }, []);
   const stream = useIncidentStream({
     mode: 'terminal',
     storageKey: `${prefix}.seq`,
     initialSince: 0,
     onEvent,
+    onResync,
     onHello: (m) => {
       if (m.units && m.units.join() !== unitIds.join()) setUnitIds(m.units);
     },
