@@ -29,9 +29,10 @@ import { dispatchConfigRoutes } from './modules/dispatch/config-routes.js';
 import { benchFloorRoutes } from './modules/benchfloor/routes.js';
 import { unitsRoutes } from './modules/units/routes.js';
 import { mediationRoutes } from './modules/mediation/routes.js';
+import { basemapRoutes } from './modules/basemap/routes.js';
 
 /** Every module's routes, in one list: a new capability adds one line here. */
-export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, dispatchConfigRoutes, unitsRoutes, mediationRoutes];
+export const routeModules: RouteModule[] = [authRoutes, auditRoutes, accountRoutes, jurisdictionRoutes, dispatchRoutes, dispatchConfigRoutes, unitsRoutes, mediationRoutes, basemapRoutes];
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger'];
