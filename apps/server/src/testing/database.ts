@@ -14,6 +14,8 @@ import { applyMigrations, migrationsFolder, openDatabase, type Database } from '
 export interface TestDatabase {
   database: Database;
   databaseUrl: string | undefined;
+  /** The PGlite data directory (embedded engine only), e.g. for a server process to open. */
+  dataDir?: string;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,8 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return serverUrl ? openServerDatabase(serverUrl) : openPgliteCopy();
 }
 
-async function openPgliteCopy(): Promise<TestDatabase> {
+/** A fresh migrated PGlite data directory of its own under the system temp dir. */
+export async function openPgliteCopy(): Promise<TestDatabase> {
   const root = path.resolve('.data/test');
   const template = path.join(root, `template-${migrationsKey()}`);
   if (!fs.existsSync(path.join(template, 'READY'))) {
@@ -54,6 +57,7 @@ async function openPgliteCopy(): Promise<TestDatabase> {
   return {
     database,
     databaseUrl: undefined,
+    dataDir: dir,
     async close() {
       await database.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -67,7 +71,8 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
+/** A fresh migrated database of its own on the PostgreSQL server at `serverUrl` (dropped by close). */
+export async function openServerDatabase(serverUrl: string): Promise<TestDatabase> {
   const templateName = `pingan_test_template_${migrationsKey()}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();

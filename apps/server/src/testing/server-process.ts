@@ -7,6 +7,8 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   stop(): Promise<void>;
+  /** Kill the process without warning (a crash: `kill -9`) and wait until it is gone. */
+  kill(): Promise<void>;
 }
 
 export async function startServerProcess(env: Record<string, string>, timeoutMs = 180_000): Promise<ServerProcess> {
@@ -40,12 +42,18 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     child,
     output: () => out,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
