@@ -193,6 +193,11 @@ describe(`soak: the drill simulator at 10× for ${MINUTES} min against a real se
     for (const l of [...simExceptions, ...consoleErrors].slice(0, 10)) console.log(`soak: ${l.slice(0, 300)}`);
 
     const mem = memory(samples);
+    // The course of memory, one line per tenth of the run: where a growth starts shows what causes it.
+    for (let i = 0; i < 10; i++) {
+      const part = samples.filter((s) => s.at >= (i * DURATION_MS) / 10 && s.at < ((i + 1) * DURATION_MS) / 10);
+      if (part.length) console.log(`soak: memory at ${((i * DURATION_MS) / 60_000 / 10).toFixed(1)} min rss_mb=${mb(median(part.map((s) => s.rss)))} heap_mb=${mb(median(part.map((s) => s.heap)))}`);
+    }
     const loop = samples.slice(1);
     const loopMs = (v: number) => Math.max(0, v - LOOP_RESOLUTION_MS).toFixed(1);
     const st = sim!.stats;
