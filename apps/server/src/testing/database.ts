@@ -39,7 +39,7 @@ export async function openPgliteCopy(): Promise<TestDatabase> {
   if (!fs.existsSync(path.join(template, 'READY'))) {
     const building = `${template}.building-${process.pid}-${randomBytes(3).toString('hex')}`;
     fs.mkdirSync(building, { recursive: true });
-    const db = await openDatabase({ dataDir: building });
+    const db = await openDatabase({ dataDir: building, durable: false });
     await applyMigrations(db);
     await db.close();
     fs.writeFileSync(path.join(building, 'READY'), new Date().toISOString());
@@ -53,7 +53,8 @@ export async function openPgliteCopy(): Promise<TestDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pingan-test-'));
   fs.cpSync(template, dir, { recursive: true });
   fs.rmSync(path.join(dir, 'READY'), { force: true });
-  const database = await openDatabase({ dataDir: dir });
+  // Test copies are thrown away: PGlite's fast mode (fsync off); durability.test.ts covers the durable one.
+  const database = await openDatabase({ dataDir: dir, durable: false });
   return {
     database,
     databaseUrl: undefined,

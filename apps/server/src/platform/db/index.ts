@@ -12,6 +12,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { Worker } from 'node:worker_threads';
 import * as schema from '../../schema.js';
+import { openDurablePglite } from './durable-pglite.js';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -23,6 +24,8 @@ export type Engine = 'pglite' | 'postgres';
 
 export interface Database {
   engine: Engine;
+  /** Acknowledged commits survive a machine crash (PostgreSQL; PGlite in its durable mode). */
+  durable: boolean;
   db: Db;
   /** Raw SQL with positional parameters, for bulk work (COPY-like inserts, PostGIS helpers). */
   query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
@@ -49,18 +52,27 @@ export interface OpenOptions {
   dataDir?: string;
   /** Connections of the PostgreSQL pool. */
   poolSize?: number;
+  /**
+   * Embedded engine only: sync the WAL to the disk before a commit returns (fsync on; default). Off is
+   * PGlite's own mode (fsync off: survives a killed process, not a machine crash) — for test copies.
+   */
+  durable?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts.dataDir, opts.durable ?? true);
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, durable: boolean): Promise<Database> {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir ?? 'memory://', { extensions: { postgis } });
+  const client =
+    dataDir && durable
+      ? (await openDurablePglite(dataDir, { extensions: { postgis } })).client
+      : await PGlite.create(dataDir ?? 'memory://', { extensions: { postgis } });
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     engine: 'pglite',
+    durable: Boolean(dataDir) && durable,
     db,
     async query<T>(text: string, params: unknown[] = []) {
       const r = await client.query<T>(text, params);
@@ -98,6 +110,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const copier = new CopyThread(url, Math.min(poolSize, 4));
   return {
     engine: 'postgres',
+    durable: true,
     db,
     async query<T extends Record<string, unknown>>(text: string, params: unknown[] = []) {
       const r = await pool.query<T>(text, params);
