@@ -18,6 +18,7 @@ import {
 } from './model.js';
 import { incidentDetail, presentIncidentSummary, terminalBriefing } from './presenter.js';
 import { RealtimeHub, type Subscriber } from './realtime.js';
+import { installPositionPush } from './realtime-positions.js';
 import { recommend } from './recommend.js';
 import { streamSnapshot } from './snapshot.js';
 import { dispatchStatsRoutes } from './stats.js';
@@ -63,6 +64,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     now: ctx.now,
   };
   app.decorate('dispatchHub', hub);
+  const positions = installPositionPush(app, ctx);
   app.decorate('dispatchTimers', timers);
   app.addHook('onReady', async () => {
     await hub.start(bus);
@@ -467,6 +469,8 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       socket.on('error', () => undefined);
       socket.send(JSON.stringify({ type: 'hello', mode, units: [...unitIds], since: q.since ?? null }));
       await hub.add(sub, q.since ?? null);
+      // Command screens also get live unit positions of their jurisdiction, pushed (realtime-positions.ts).
+      if (mode === 'command') positions.add(socket, actor);
     },
   );
 }

@@ -70,6 +70,9 @@ const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 export type Sender = { kind: 'ticket'; userId: string; unitId: string } | { kind: 'session'; userId: string };
 
 export type Counts = Record<Outcome, number>;
+
+/** Told which units' live entries changed on this instance (moved, left duty, renamed): the live-map push. */
+export type PositionsListener = (units: readonly Pick<UnitInfo, 'id' | 'path'>[]) => void;
 export const emptyCounts = (): Counts => Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Counts;
 
 /**
@@ -95,6 +98,7 @@ export class UnitsRuntime {
   private unsubscribe: (() => void)[] = [];
   private counter: client.Counter<'outcome'> | null = null;
   private started: Promise<void> | null = null;
+  private listeners = new Set<PositionsListener>();
 
   constructor(private readonly ctx: AppContext) {
     const parsed = Settings.safeParse(process.env);
@@ -192,7 +196,9 @@ export class UnitsRuntime {
         bus.subscribe(POSITIONS_CHANGED, (payload) => {
           if (payload.from === this.instanceId) return;
           const ids = Array.isArray(payload.unitIds) ? payload.unitIds.filter((x): x is string => typeof x === 'string') : [];
-          void this.refreshLatestFromDb(ids).catch(() => undefined);
+          void this.refreshLatestFromDb(ids)
+            .then(() => this.tell(ids.flatMap((id) => this.directory.get(id) ?? [])))
+            .catch(() => undefined);
         }),
       );
     }
@@ -208,6 +214,23 @@ export class UnitsRuntime {
     for (const u of this.unsubscribe.splice(0)) u();
     await this.writer.stop();
     await Promise.all([this.redisPub?.quit().catch(() => undefined), this.redisSub?.quit().catch(() => undefined)]);
+  }
+
+  /** Hear position changes of this instance's store, whoever made them (here, or another instance). */
+  onPositions(listener: PositionsListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private tell(units: readonly Pick<UnitInfo, 'id' | 'path'>[]): void {
+    if (units.length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(units);
+      } catch {
+        // A listener's failure is its own; the others and the ingest path go on.
+      }
+    }
   }
 
   // ---- unit directory ----------------------------------------------------------------------------
@@ -254,9 +277,11 @@ export class UnitsRuntime {
     if (ids.length === 0) return;
     const rows = await this.loadUnits(ids);
     const found = new Set<string>();
+    const told: Pick<UnitInfo, 'id' | 'path'>[] = [];
     for (const r of rows) {
       found.add(r.id);
       const info = this.remember(r);
+      told.push(info);
       if (!info.onDuty) {
         this.positions.remove(info.id);
         this.filter.reset(info.id);
@@ -268,14 +293,20 @@ export class UnitsRuntime {
       if (found.has(id)) continue;
       // Gone from the table: anyone holding the record sees a retired unit.
       const gone = this.directory.get(id);
-      if (gone) Object.assign(gone, { onDuty: false, retired: true });
+      if (gone) {
+        Object.assign(gone, { onDuty: false, retired: true });
+        this.positions.remove(id);
+        told.push(gone);
+      }
       this.directory.delete(id);
     }
+    this.tell(told);
   }
 
   /** A fixed position (a service station) straight into the live store. */
   placeFixed(info: UnitInfo, lon: number, lat: number): void {
     this.positions.set({ unitId: info.id, callSign: info.callSign, type: info.type, path: info.path, t: this.ctx.now().getTime(), lon, lat, accuracy: 0, speed: 0, heading: null });
+    this.tell([info]);
   }
 
   async refreshLatestFromDb(ids: string[]): Promise<void> {
@@ -470,6 +501,7 @@ export class UnitsRuntime {
     if (this.changed.length === 0) return;
     const ids = this.changed.map((u) => u.id);
     for (const u of this.changed) u.publish = false;
+    this.tell(this.changed);
     this.changed = [];
     const now = Date.now();
     for (const id of ids) this.lastPublished.set(id, now);
@@ -491,6 +523,7 @@ export class UnitsRuntime {
     try {
       const msg = JSON.parse(message) as { from?: string; positions?: unknown[] };
       if (msg.from === this.instanceId || !Array.isArray(msg.positions)) return;
+      const moved: UnitInfo[] = [];
       for (const raw of msg.positions) {
         if (!Array.isArray(raw) || typeof raw[0] !== 'string') continue;
         const [unitId, t, lon, lat, accuracy, speed, heading] = raw as [string, number, number, number, number | null, number | null, number | null];
@@ -500,8 +533,9 @@ export class UnitsRuntime {
           continue;
         }
         if (!info.onDuty) continue;
-        this.positions.set({ unitId, callSign: info.callSign, type: info.type, path: info.path, t, lon, lat, accuracy, speed, heading });
+        if (this.positions.set({ unitId, callSign: info.callSign, type: info.type, path: info.path, t, lon, lat, accuracy, speed, heading })) moved.push(info);
       }
+      this.tell(moved);
     } catch {
       // A malformed message on our channel is ignored.
     }
