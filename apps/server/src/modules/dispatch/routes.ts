@@ -233,11 +233,20 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     '/api/assignments/:id/status',
     {
       config: { access: { roles: responders } },
-      schema: { tags: ['dispatch'], summary: "A unit's status (acknowledged, en route, on scene, cleared …) with time, actor and position", params: IdParams, body: StatusBody, response: { 200: Ok, ...ApiErrorSchemas } },
+      schema: { tags: ['dispatch'], summary: "A unit's status (acknowledged, en route, on scene, cleared …) with time, actor and position (honours Idempotency-Key)", params: IdParams, body: StatusBody, response: { 200: Ok, ...ApiErrorSchemas } },
     },
-    async (req) => {
+    async (req, reply) => {
       const actor = actorOf(req);
-      return dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId));
+      // A terminal that lost the answer (its connection, or the server, went down) retries with the same
+      // key and gets the stored answer, not a conflict from the status it already set.
+      let seq = 0;
+      const answer = await runIdempotent(database, req, reply, async (tx) => {
+        const body = await dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId), tx);
+        seq = dispatch.appendedSeq(tx);
+        return { status: 200, body };
+      });
+      if (seq) await announceEvents(bus, seq);
+      return answer;
     },
   );
 

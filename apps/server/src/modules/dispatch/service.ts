@@ -449,7 +449,7 @@ export function createDispatchService(deps: {
     },
 
     /** A unit's status: from its terminal (a member of the unit) or from a dispatcher covering the incident. */
-    async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (exec: Executor, unitId: string) => Promise<boolean>) {
+    async setStatus(actor: Actor, assignmentId: string, body: z.infer<typeof StatusBody>, memberOf: (exec: Executor, unitId: string) => Promise<boolean>, outer?: Tx) {
       return command(async (tx, at, emit, audit) => {
         const [a] = await rows<AssignmentRow & { history: unknown }>(tx, sql`select * from incident_assignment where id = ${assignmentId} for update`);
         if (!a) throw notFound('The assignment');
@@ -492,7 +492,7 @@ export function createDispatchService(deps: {
         });
         audit(actor, { action: 'incident.unit_status', entityType: 'incident_assignment', entityId: assignmentId, nodePath: incident.node_path, details: { status: next } });
         return { assignmentId, status: next, incidentStatus: status };
-      });
+      }, outer);
     },
 
     async close(actor: Actor, incidentId: string, body: z.infer<typeof CloseBody>) {
