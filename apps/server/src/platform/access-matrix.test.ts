@@ -568,6 +568,7 @@ export const ACCESS_MATRIX: Record<string, MatrixEntry> = {
   },
   // Authenticated inside the handshake (ticket or cookie); a plain GET is not a WebSocket.
   'GET /api/ws': { allowed: 'public', scoped: false, anonymousStatus: 404, request: () => ({ method: 'GET', url: '/api/ws' }) },
+  'GET /api/incidents/density': { allowed: READERS, scoped: true, request: (fx) => ({ method: 'GET', url: `/api/incidents/density?nodeId=${fx.target.id}` }) },
   'GET /api/map/config': { allowed: ALL, scoped: false, request: () => ({ method: 'GET', url: '/api/map/config' }) },
   // No basemap is configured in the fixture: a logged-in caller gets 404, not 403 (basemap.test.ts serves one).
   'GET /api/map/basemap.pmtiles': { allowed: ALL, scoped: false, ok: 404, request: () => ({ method: 'GET', url: '/api/map/basemap.pmtiles' }) },

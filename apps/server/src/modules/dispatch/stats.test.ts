@@ -65,4 +65,29 @@ describe('dispatch stats for the big screen', () => {
     assert.equal(sibling.openIncidents, 0);
     assert.equal(sibling.callsToday, 0);
   });
+
+  it('counts incidents per ~100 m cell for the heat map, of the asker’s jurisdiction and days only', async () => {
+    const take = (lon: number, lat: number) =>
+      t.as('dispatcher', 'above', { method: 'POST', url: '/api/incidents', payload: { content: '热力测试', category: 'public_order.fight', priority: 3, location: { lon, lat } } });
+    const cellOf = (cells: [number, number, number][], lon: number, lat: number) => cells.find(([x, y]) => x === lon && y === lat)?.[2] ?? 0;
+    const read = async (role: 'dispatcher' | 'station_leader', place: 'above' | 'self' | 'sibling', days = 30) => {
+      const res = await t.as(role, place, { url: `/api/incidents/density?days=${days}` });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json() as { total: number; cells: [number, number, number][] };
+    };
+    const before = await read('dispatcher', 'above');
+    // Two in one cell of station A, one in station B.
+    for (const [lon, lat] of [[118.5612, 36.9611], [118.5614, 36.9609], [118.8012, 36.9611]] as const) assert.equal((await take(lon, lat)).statusCode, 201);
+    const county = await read('dispatcher', 'above');
+    assert.equal(county.total, before.total + 3);
+    assert.equal(cellOf(county.cells, 118.561, 36.961), cellOf(before.cells, 118.561, 36.961) + 2);
+    assert.equal(cellOf(county.cells, 118.801, 36.961), cellOf(before.cells, 118.801, 36.961) + 1);
+    const own = await read('station_leader', 'self');
+    assert.ok(own.cells.every(([lon]) => lon < 118.75), 'station A sees only its own area');
+    assert.ok(cellOf(own.cells, 118.561, 36.961) >= 2);
+    const sibling = await read('station_leader', 'sibling');
+    assert.equal(cellOf(sibling.cells, 118.561, 36.961), 0, 'station B does not see station A’s incidents');
+    const bad = await t.as('dispatcher', 'above', { url: '/api/incidents/density?days=0' });
+    assert.equal(bad.statusCode, 400);
+  });
 });

@@ -137,4 +137,31 @@ export function dispatchStatsRoutes(app: ZodApp, ctx: AppContext): void {
       };
     },
   );
+
+  app.get(
+    '/api/incidents/density',
+    {
+      config: { access: { roles: INCIDENT_READER_ROLES } },
+      schema: {
+        tags: ['dispatch'],
+        summary: 'Where incidents of the last N days happened, counted per cell of about 100 m (the heat-map layer of the command map)',
+        querystring: z.object({ nodeId: z.string().uuid().optional(), days: z.coerce.number().int().min(1).max(365).default(30) }),
+        response: { 200: z.object({ days: z.number(), total: z.number(), cells: z.array(z.tuple([z.number(), z.number(), z.number()])) }), ...ApiErrorSchemas },
+      },
+    },
+    async (req) => {
+      const actor = actorOf(req);
+      const path = req.query.nodeId ? await assertCoversNode(database.db, actor, req.query.nodeId) : actor.nodePath;
+      const since = new Date(ctx.now().getTime() - req.query.days * 86_400_000);
+      // Cells of 0.001° (≈ 100 m): a county's month is a few thousand cells, not every incident.
+      const cells = await rows<{ lon: number; lat: number; n: number }>(
+        database.db,
+        sql`select round(lon::numeric, 3)::float8 as lon, round(lat::numeric, 3)::float8 as lat, count(*)::int as n
+            from incident
+            where node_path like ${`${path}%`} and created_at >= ${since} and lon is not null and lat is not null and merged_into is null
+            group by 1, 2 order by n desc limit 20000`,
+      );
+      return { days: req.query.days, total: cells.reduce((a, c) => a + c.n, 0), cells: cells.map((c) => [c.lon, c.lat, c.n] as [number, number, number]) };
+    },
+  );
 }
