@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { createTestApp, type TestApp } from '../../testing/app.js';
+import { paramsFor, queryFor, shapedBody } from '../../testing/malformed.js';
 
 /**
  * Property: whatever arrives in the body, params or query of any route, the answer is never a 5xx;
@@ -14,38 +15,9 @@ type ZodObj = z.ZodObject<z.ZodRawShape>;
 const isZodObject = (s: unknown): s is ZodObj => s instanceof z.ZodObject;
 const isZod = (s: unknown): s is z.ZodType => s instanceof z.ZodType;
 
-/** Values of every JSON kind, and of the shape the route expects with wrong or odd field values. */
-function bodyFor(schema: unknown): fc.Arbitrary<unknown> {
-  const wild = fc.jsonValue({ maxDepth: 3 });
-  if (!isZodObject(schema)) return wild;
-  const keys = Object.keys(schema.shape);
-  const field = fc.oneof(
-    wild,
-    fc.string({ maxLength: 300 }),
-    fc.constantFrom('', ' ', 'null', '-1', '0', '1e309', 'a'.repeat(5000), '🚓', '\u0000', '../../etc/passwd', "'; drop table app_user; --"),
-    fc.integer(),
-    fc.double(),
-    fc.uuid(),
-  );
-  const shaped = fc.dictionary(fc.constantFrom(...keys), field, { maxKeys: keys.length });
-  return fc.oneof(wild, shaped, shaped);
-}
-
-function paramsFor(url: string): fc.Arbitrary<Record<string, string>> {
-  const names = [...url.matchAll(/:([a-zA-Z]+)/g)].map((m) => m[1]!);
-  // '.' and '..' are path segments, not values: the URL resolves to another route before ours.
-  const value = fc
-    .oneof(fc.string({ minLength: 1, maxLength: 60 }), fc.uuid(), fc.constantFrom('0', '-1', 'null', '%', '%00'))
-    .filter((v) => v !== '.' && v !== '..');
-  return fc.record(Object.fromEntries(names.map((n) => [n, value])) as Record<string, fc.Arbitrary<string>>);
-}
-
-function queryFor(schema: unknown): fc.Arbitrary<Record<string, string>> {
-  if (!isZodObject(schema)) return fc.constant({});
-  const keys = Object.keys(schema.shape);
-  const value = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('-1', '0', '1e9', 'abc', '', '9999999999999'), fc.uuid());
-  return fc.dictionary(fc.constantFrom(...keys), value, { maxKeys: keys.length });
-}
+const keysOf = (schema: unknown) => (isZodObject(schema) ? Object.keys(schema.shape) : []);
+const bodyFor = (schema: unknown) => shapedBody(keysOf(schema));
+const paramNames = (url: string) => [...url.matchAll(/:([a-zA-Z]+)/g)].map((m) => m[1]!);
 
 describe('malformed input on every route (property-based)', () => {
   let t: TestApp;
@@ -72,8 +44,8 @@ describe('malformed input on every route (property-based)', () => {
       await fc.assert(
         fc.asyncProperty(
           body ? bodyFor(body) : fc.constant(undefined),
-          params ? paramsFor(route.url) : fc.constant({} as Record<string, string>),
-          querystring ? queryFor(querystring) : fc.constant({} as Record<string, string>),
+          params ? paramsFor(paramNames(route.url)) : fc.constant({} as Record<string, string>),
+          querystring ? queryFor(keysOf(querystring)) : fc.constant({} as Record<string, string>),
           async (payload, p, q) => {
             cases++;
             const url =
