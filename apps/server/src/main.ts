@@ -50,6 +50,14 @@ async function main(): Promise<void> {
     `  API docs: http://${host}:${port}/api/docs   health: /healthz  /readyz   metrics: /metrics`,
     `  started in ${((Date.now() - started) / 1000).toFixed(1)} s on ${database.engine}`,
   ];
+  if (database.engine === 'pglite') {
+    // Say what the embedded engine guarantees (docs/decisions/013-durable-pglite.md).
+    lines.push(
+      database.durable
+        ? '  Embedded database: durable — each commit is fsync\'ed to disk before it is acknowledged; one server process only. Production (several instances): PostgreSQL, DATABASE_URL.'
+        : '  Embedded database: NOT durable (fsync off) — survives a crash of the process, not of the machine. Production runs on PostgreSQL (DATABASE_URL).',
+    );
+  }
   if (demo.length > 0) {
     lines.push(`  Demo accounts (password ${DEMO_PASSWORD}):`);
     for (const d of demo) lines.push(`    ${d.username.padEnd(16)} ${d.role.padEnd(18)} ${d.node}`);
