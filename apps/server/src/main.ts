@@ -19,6 +19,10 @@ async function main(): Promise<void> {
   if (sync?.synchronous_commit === 'off') {
     throw new Error('synchronous_commit is off on this database: acknowledged calls could be lost. Turn it on (postgresql.conf or ALTER DATABASE … SET synchronous_commit = on).');
   }
+  const [fsyncSetting] = await database.query<{ fsync: string }>('show fsync');
+  if (database.durable && fsyncSetting?.fsync !== 'on') {
+    throw new Error('fsync is off on this database: a power cut or an OS crash could lose acknowledged calls. Turn it on (postgresql.conf: fsync = on).');
+  }
 
   if (config.PINGAN_DEMO && (await isEmpty(database))) {
     console.log("Ping'an: empty database, loading the demo county 广饶县 …");
