@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { labelPoint } from '../apps/web/src/pages/map/geo.js';
+import { labelPoint } from '../apps/web/src/map/geo.js';
 import type { AreaGeometry } from '../apps/web/src/api/types.js';
 import { screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
 

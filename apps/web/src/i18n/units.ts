@@ -122,6 +122,7 @@ export const unitsZh = {
   live: {
     title: '实时位置',
     refreshEvery: '每 {{n}} 秒刷新',
+    pushed: '位置实时推送（{{state}}），每 {{n}} 秒核对一次',
     lastRefresh: '刷新于 {{t}}',
     units: '在岗单位',
     staleAfter: '超过 {{n}} 秒未上报视为超时',
@@ -372,6 +373,7 @@ export const unitsEn: UnitsMessages = {
   live: {
     title: 'Live positions',
     refreshEvery: 'refreshes every {{n}} s',
+    pushed: 'positions pushed live ({{state}}), checked every {{n}} s',
     lastRefresh: 'refreshed {{t}}',
     units: 'On-duty units',
     staleAfter: 'Stale after {{n}} s without a report',

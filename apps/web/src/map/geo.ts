@@ -1,4 +1,4 @@
-import type { AreaGeometry, Position } from '../../api/types.js';
+import type { AreaGeometry, Position } from '../api/types.js';
 
 export type Bounds = [[number, number], [number, number]];
 

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { StreamMessage } from './types';
+import type { PositionsMessage, StreamMessage } from './types';
 
 export type StreamState = 'connecting' | 'live' | 'offline' | 'denied';
 
@@ -19,6 +19,8 @@ export interface StreamOptions {
   onResync?: (m: StreamMessage) => void;
   /** The server's greeting (terminal mode names the units it streams). */
   onHello?: (m: StreamMessage) => void;
+  /** Command screens: live unit positions of the jurisdiction, pushed (a snapshot on every connection). */
+  onPositions?: (m: PositionsMessage) => void;
   enabled?: boolean;
 }
 
@@ -80,6 +82,8 @@ export function useIncidentStream(opts: StreamOptions): { state: StreamState; la
         } else if (m.type === 'resync' && typeof m.seq === 'number') {
           remember(m.seq);
           ref.current.onResync?.(m);
+        } else if (m.type === 'positions') {
+          ref.current.onPositions?.(m as unknown as PositionsMessage);
         } else if (m.type === 'hello') {
           ref.current.onHello?.(m);
         } else if (m.type === 'live') {

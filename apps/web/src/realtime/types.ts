@@ -152,7 +152,7 @@ export interface Briefing {
 
 /** A message of /api/ws. */
 export interface StreamMessage {
-  type: 'hello' | 'live' | 'event' | 'resync';
+  type: 'hello' | 'live' | 'event' | 'resync' | 'positions';
   seq?: number;
   incidentId?: string;
   event?: string;
@@ -165,6 +165,25 @@ export interface StreamMessage {
   reason?: 'too_far_behind' | 'unknown_seq';
   /** resync: the present state — a command screen's open incidents, or a terminal's open tasks. */
   snapshot?: { incidents?: IncidentSummary[]; truncated?: boolean; tasks?: SnapshotTask[] };
+}
+
+/**
+ * Live unit positions pushed to a command screen (server: dispatch/realtime-positions.ts): `full` is the
+ * whole jurisdiction (on every connection), otherwise the units that changed and those that left duty.
+ */
+export interface PositionsMessage {
+  type: 'positions';
+  full?: boolean;
+  items: LivePosition[];
+  removed: string[];
+}
+
+/** Apply a positions message to a list of live positions (a full one replaces it). */
+export function applyPositions<T extends LivePosition>(current: T[], m: PositionsMessage, upgrade: (p: LivePosition, old: T | undefined) => T): T[] {
+  const byId = new Map<string, T>(m.full ? [] : current.map((p) => [p.unitId, p]));
+  for (const id of m.removed) byId.delete(id);
+  for (const p of m.items) byId.set(p.unitId, upgrade(p, byId.get(p.unitId)));
+  return [...byId.values()];
 }
 
 /** An open task of a terminal's unit, as a resync snapshot carries it. */

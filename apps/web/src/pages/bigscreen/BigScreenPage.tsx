@@ -10,7 +10,7 @@ import { CanvasRenderer } from 'echarts/renderers';
 import { api } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { useIncidentStream, useSoloPage, useNow } from '../../realtime/stream';
-import type { Category, DispatchStats, IncidentSummary, LivePosition } from '../../realtime/types';
+import { applyPositions, type Category, type DispatchStats, type IncidentSummary, type LivePosition } from '../../realtime/types';
 import { CommandMap } from '../command/CommandMap';
 import { categoryName } from '../command/codes';
 import '../terminal/terminal.css';
@@ -79,9 +79,12 @@ export default function BigScreenPage() {
       if (pendingRefresh.current) clearTimeout(pendingRefresh.current);
       pendingRefresh.current = setTimeout(() => void refresh().catch(() => undefined), 500);
     },
+    // Units move on the wall as their positions are pushed, between the 15-s refreshes.
+    onPositions: (m) => setLive((cur) => applyPositions(cur, m, (p) => p)),
   });
 
   const lang = i18n.language;
+  const mapCategoryName = useCallback((code: string) => categoryName(code, cats, lang), [cats, lang]);
   const hours = (stats?.hourly ?? []).map((h) => new Date(h.hour).toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false }));
   const trend: echarts.EChartsCoreOption = {
     backgroundColor: 'transparent',
@@ -146,7 +149,7 @@ export default function BigScreenPage() {
       </section>
       <section className="pa-big-main">
         <div className="pa-big-map">
-          <CommandMap nodeId={user.nodeId} incidents={incidents} units={live} dark height="100%" />
+          <CommandMap nodeId={user.nodeId} incidents={incidents} units={live} categoryName={mapCategoryName} dark height="100%" />
         </div>
         <div className="pa-big-side">
           <div className="pa-big-panel">

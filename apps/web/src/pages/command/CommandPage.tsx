@@ -9,9 +9,9 @@ import { useSession } from '../../auth/session';
 import { clock, newKey, useIncidentStream, useNow } from '../../realtime/stream';
 import {
   CALLER_REVEAL_ROLES, type Call, type Category, type IncidentDetail, type IncidentSummary, type IntakeAnswer, type LivePosition, type PlaceHistoryItem,
-  type Recommendation, type StreamMessage, type UnitPick, type UnitView,
+  type PositionsMessage, type Recommendation, type StreamMessage, type UnitPick, type UnitView, applyPositions,
 } from '../../realtime/types';
-import { labelPoint } from '../map/geo';
+import { labelPoint } from '../../map/geo';
 import { CommandMap } from './CommandMap';
 import { CATEGORY_CODES, STATUS_COLORS, categoryName, defaultPriority, inferCategory, parseCode } from './codes';
 import './command.css';
@@ -31,6 +31,8 @@ interface Place {
 }
 
 const ACTIVE = new Set(['dispatched', 'acknowledged', 'en_route', 'on_scene', 'returning']);
+/** How often the unit board and positions are read again, as a fallback to the pushes. */
+const UNITS_RESYNC_MS = 60_000;
 
 function isTyping(el: EventTarget | null): boolean {
   if (!(el instanceof HTMLElement)) return false;
@@ -80,6 +82,7 @@ export default function CommandPage() {
 
   const categories = useApi((signal) => api.get<{ items: Category[] }>('/api/incident-categories', { signal }), []);
   const cats = categories.data?.items ?? [];
+  const mapCategoryName = useCallback((code: string) => categoryName(code, categories.data?.items ?? [], lang), [categories.data, lang]);
 
   // ---- incidents, their details, units
   const [incidents, setIncidents] = useState<IncidentSummary[]>([]);
@@ -119,9 +122,19 @@ export default function CommandPage() {
       .then((items) => Promise.all(items.slice(0, 80).map((i) => loadDetail(i.id))))
       .catch(showError);
     void loadUnits().catch(() => undefined);
-    const h = setInterval(() => void loadUnits().catch(() => undefined), 5000);
+    // Positions are pushed (onPositions below); this slow read only resyncs the board and the map.
+    const h = setInterval(() => void loadUnits().catch(() => undefined), UNITS_RESYNC_MS);
     return () => clearInterval(h);
   }, [loadIncidents, loadDetail, loadUnits, showError]);
+
+  // Pushed positions cover the viewer's whole jurisdiction; with a station filter only its units are kept.
+  const shownUnits = useRef<Set<string> | null>(null);
+  shownUnits.current = stationFilter ? new Set(units.map((u) => u.id)) : null;
+  const onPositions = useCallback((m: PositionsMessage) => {
+    const keep = shownUnits.current;
+    const items = keep ? m.items.filter((p) => keep.has(p.unitId)) : m.items;
+    setLive((cur) => applyPositions(cur, { ...m, items }, (p) => p));
+  }, []);
 
   // ---- live: every event refreshes the list and the incident it names
   const refreshList = useRef<ReturnType<typeof setTimeout> | null>(null);
@@ -150,6 +163,7 @@ export default function CommandPage() {
     // Too far behind for a replay: the list and every open incident's detail are read afresh.
     onResync: () => void loadIncidents().then((items) => Promise.all(items.slice(0, 80).map((i) => loadDetail(i.id)))).catch(() => undefined),
     onLive: () => void loadIncidents().catch(() => undefined),
+    onPositions,
   });
 
   // ---- intake
@@ -685,6 +699,7 @@ export default function CommandPage() {
             selectedId={selectedId}
             pick={pick ? [pick.lon, pick.lat] : null}
             onSelect={setSelectedId}
+            categoryName={mapCategoryName}
             onPick={(p) => {
               setPick({ label: `${p[0]}, ${p[1]}`, lon: p[0], lat: p[1] });
             }}

@@ -3,14 +3,13 @@ import { Alert, App, Breadcrumb, Button, Card, Col, List, Row, Select, Space, Sw
 import { AimOutlined, ArrowUpOutlined, CloseOutlined, DownloadOutlined, SaveOutlined, UndoOutlined, UploadOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useNavigate, useSearchParams } from 'react-router';
-import { Map as MapLibreMap, Marker, setWorkerUrl, type GeoJSONSource, type MapOptions } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
+import { Marker, type GeoJSONSource, type Map as MapLibreMap } from 'maplibre-gl';
 import { ApiError } from '../../api/client';
 import { useApi, useErrorMessage } from '../../api/hooks';
 import { useSession } from '../../auth/session';
 import { levelLabel } from '../../shell/labels';
-import { boundsOf, labelPoint, palette } from '../map/geo';
+import { boundsOf, labelPoint, palette } from '../../map/geo';
+import { emptyFc, fc, hoverFeatures, useLabels, useMapLibre, type MapLabel, type Style } from '../../map/kit';
 import {
   GRID_EDITORS, GRID_EXPORTERS, dutyLabel, gridsApi, type LookupAnswer, type NodeSummary, type PublicCard, type SearchHit,
 } from './api';
@@ -19,12 +18,7 @@ import { GridPanel } from './GridPanel';
 import { refusalText } from './refusal';
 import './grids.css';
 
-setWorkerUrl(workerUrl);
-
-type Style = Exclude<MapOptions['style'], string | undefined>;
-const emptyFc: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
-
-const style: Style = {
+const style = (): Style => ({
   version: 8,
   sources: {
     node: { type: 'geojson', data: emptyFc },
@@ -52,22 +46,7 @@ const style: Style = {
     { id: 'selected-line', type: 'line', source: 'selected', paint: { 'line-color': '#b45309', 'line-width': 3 } },
     ...editLayers,
   ] as Style['layers'],
-};
-
-function declutter(elements: HTMLElement[]): void {
-  const placed: DOMRect[] = [];
-  for (const el of elements) {
-    el.classList.remove('pa-grids-label-hidden');
-    const r = el.getBoundingClientRect();
-    const hit = placed.some((p) => r.left < p.right + 2 && r.right + 2 > p.left && r.top < p.bottom + 1 && r.bottom + 1 > p.top);
-    if (hit) el.classList.add('pa-grids-label-hidden');
-    else placed.push(r);
-  }
-}
-
-function fc(features: GeoJSON.Feature[]): GeoJSON.FeatureCollection {
-  return { type: 'FeatureCollection', features };
-}
+});
 
 interface LookupState {
   lon: number;
@@ -110,14 +89,11 @@ export default function GridsPage() {
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [saving, setSaving] = useState(false);
   const [vertexPixels, setVertexPixels] = useState('');
-  const [glError, setGlError] = useState<string | null>(null);
-  const [loaded, setLoaded] = useState(false);
   const [drawn, setDrawn] = useState('');
   /** How many polygons of the level below the children are drawn (after the map went idle). */
   const [subDrawn, setSubDrawn] = useState(0);
 
   const container = useRef<HTMLDivElement>(null);
-  const mapRef = useRef<MapLibreMap | null>(null);
   const editorRef = useRef<PolygonEditor | null>(null);
   const fitted = useRef<string | null>(null);
 
@@ -178,54 +154,26 @@ export default function GridsPage() {
     openChild(child);
   };
 
-  // The map: made once.
-  useEffect(() => {
-    if (!container.current) return;
-    let map: MapLibreMap;
-    try {
-      map = new MapLibreMap({
-        container: container.current,
-        style,
-        center: [118.67, 37.07],
-        zoom: 9,
-        attributionControl: false,
-        dragRotate: false,
-        pitchWithRotate: false,
-        canvasContextAttributes: { preserveDrawingBuffer: true },
+  // The map: made once; handlers read the latest state through refs.
+  const { map: liveMap, loaded, glError } = useMapLibre(container, style, {
+    onCreate: (map) => {
+      hoverFeatures(map, 'children-fill', 'children', () => !!editorRef.current);
+      map.on('click', (e) => {
+        const f = map.queryRenderedFeatures(e.point, { layers: ['children-fill'] })[0];
+        const id = f?.properties?.id;
+        clickRef.current(e.lngLat.lng, e.lngLat.lat, typeof id === 'string' ? id : null);
       });
-    } catch (err) {
-      setGlError(err instanceof Error ? err.message : String(err));
-      return;
-    }
-    mapRef.current = map;
-    let hovered: string | number | undefined;
-    map.on('load', () => setLoaded(true));
-    map.on('mousemove', 'children-fill', (e) => {
-      if (editorRef.current) return;
-      const f = e.features?.[0];
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
-      hovered = f?.id;
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: true });
-      map.getCanvas().style.cursor = 'pointer';
-    });
-    map.on('mouseleave', 'children-fill', () => {
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
-      hovered = undefined;
-      if (!editorRef.current) map.getCanvas().style.cursor = '';
-    });
-    map.on('click', (e) => {
-      const f = map.queryRenderedFeatures(e.point, { layers: ['children-fill'] })[0];
-      const id = f?.properties?.id;
-      clickRef.current(e.lngLat.lng, e.lngLat.lat, typeof id === 'string' ? id : null);
-    });
-    return () => {
+    },
+  });
+  const mapRef = useRef<MapLibreMap | null>(null);
+  mapRef.current = liveMap;
+  useEffect(
+    () => () => {
       editorRef.current?.destroy();
       editorRef.current = null;
-      mapRef.current = null;
-      setLoaded(false);
-      map.remove();
-    };
-  }, []);
+    },
+    [],
+  );
 
   // The node and its children: replaced on every drill-down or reload.
   useEffect(() => {
@@ -286,31 +234,19 @@ export default function GridsPage() {
   }, [selected, data, loaded]);
 
   // Names as HTML markers (no glyphs needed): hidden where they would overlap an earlier one.
-  useEffect(() => {
-    const map = mapRef.current;
-    if (!map || !loaded || !data || !showLabels) return;
-    const markers: Marker[] = [];
+  const labels = useMemo((): MapLabel[] | null => {
+    if (!data || !showLabels) return null;
     const list = data.children.length ? data.children : [data];
     // The selected name first, so it wins against its neighbours.
     const ordered = [...list].sort((a, b) => Number(b.id === selId) - Number(a.id === selId));
-    for (const c of ordered) {
+    return ordered.flatMap((c): MapLabel[] => {
       const at = labelPoint(c.geometry);
-      if (!at) continue;
-      const el = document.createElement('div');
-      el.className = ['pa-grids-label', c.core ? 'pa-grids-label-core' : '', c.id === selId ? 'pa-grids-label-selected' : ''].join(' ');
-      el.textContent = c.name;
-      el.dataset.testid = 'grids-label';
-      markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
-    }
-    const run = () => declutter(markers.map((m) => m.getElement()));
-    run();
-    map.on('moveend', run);
-    map.once('idle', run);
-    return () => {
-      map.off('moveend', run);
-      for (const m of markers) m.remove();
-    };
-  }, [data, loaded, showLabels, selId]);
+      if (!at) return [];
+      const className = ['pa-grids-label', c.core ? 'pa-grids-label-core' : '', c.id === selId ? 'pa-grids-label-selected' : ''].join(' ');
+      return [{ at, text: c.name, className, testId: 'grids-label' }];
+    });
+  }, [data, showLabels, selId]);
+  useLabels(liveMap, loaded, labels, 'pa-grids-label-hidden');
 
   // The lookup pin.
   useEffect(() => {

@@ -1,30 +1,20 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Alert, Button, Card, Col, List, Row, Space, Switch, Tag, Typography } from 'antd';
 import { ArrowUpOutlined } from '@ant-design/icons';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
-import { Map as MapLibreMap, Marker, setWorkerUrl, type GeoJSONSource, type MapOptions } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
 import { api } from '../../api/client';
 import { useApi } from '../../api/hooks';
 import type { JurisdictionDetail } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { levelLabel } from '../../shell/labels';
-import { boundsOf, labelPoint, palette } from './geo';
+import { boundsOf, labelPoint, palette } from '../../map/geo';
+import { geojsonSources, hoverFeatures, setSource, useLabels, useMapLibre, type MapLabel, type Style } from '../../map/kit';
 
-// The worker is served by the app itself: no CDN, the map works with no internet.
-setWorkerUrl(workerUrl);
-
-type Style = Exclude<MapOptions['style'], string | undefined>;
-
-/** No tiles, no glyphs: a plain background; the polygons are the map. */
-const style: Style = {
+/** No tiles, no glyphs: a plain background (and the operator's basemap, if any); the polygons are the map. */
+const style = (): Style => ({
   version: 8,
-  sources: {
-    node: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
-    children: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
-  },
+  sources: geojsonSources('node', 'children'),
   layers: [
     { id: 'background', type: 'background', paint: { 'background-color': '#eef2f7' } },
     { id: 'node-fill', type: 'fill', source: 'node', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.06 } },
@@ -37,20 +27,7 @@ const style: Style = {
     { id: 'children-line', type: 'line', source: 'children', paint: { 'line-color': ['get', 'color'], 'line-width': 1.2 } },
     { id: 'node-line', type: 'line', source: 'node', paint: { 'line-color': '#0b2a5b', 'line-width': 2.5 } },
   ],
-};
-
-function declutterLabels(elements: HTMLElement[]): void {
-  const placed: DOMRect[] = [];
-  for (const el of elements) {
-    el.classList.remove('pa-map-label-hidden');
-    const r = el.getBoundingClientRect();
-    const hit = placed.some((p) => r.left < p.right + 2 && r.right + 2 > p.left && r.top < p.bottom + 1 && r.bottom + 1 > p.top);
-    if (hit) el.classList.add('pa-map-label-hidden');
-    else placed.push(r);
-  }
-}
-
-const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+});
 
 /** Your jurisdiction and the units below it, drawn from GET /api/jurisdictions/:id. */
 export default function MapPage() {
@@ -61,120 +38,49 @@ export default function MapPage() {
   const node = useApi((signal) => api.get<JurisdictionDetail>(`/api/jurisdictions/${nodeId}`, { signal }), [nodeId]);
 
   const container = useRef<HTMLDivElement>(null);
-  const mapRef = useRef<MapLibreMap | null>(null);
-  const [loaded, setLoaded] = useState(false);
   const [drawn, setDrawn] = useState<string | null>(null);
-  const [glError, setGlError] = useState<string | null>(null);
   const [showLabels, setShowLabels] = useState(true);
   const open = (id: string) => setParams(id === session.user.nodeId ? {} : { node: id });
   const openRef = useRef(open);
   openRef.current = open;
 
-  // The map itself: made once.
-  useEffect(() => {
-    if (!container.current) return;
-    let map: MapLibreMap;
-    try {
-      map = new MapLibreMap({
-        container: container.current,
-        style,
-        center: [118.67, 37.07],
-        zoom: 8,
-        attributionControl: false,
-        dragRotate: false,
-        pitchWithRotate: false,
-        canvasContextAttributes: { preserveDrawingBuffer: true },
+  const { map, loaded, glError } = useMapLibre(container, style, {
+    zoom: 8,
+    onCreate: (m) => {
+      hoverFeatures(m, 'children-fill', 'children');
+      m.on('click', 'children-fill', (e) => {
+        const id = e.features?.[0]?.properties?.id;
+        if (typeof id === 'string') openRef.current(id);
       });
-    } catch (err) {
-      setGlError(err instanceof Error ? err.message : String(err));
-      return;
-    }
-    mapRef.current = map;
-    let hovered: string | number | undefined;
-    map.on('load', () => setLoaded(true));
-    map.on('mousemove', 'children-fill', (e) => {
-      const f = e.features?.[0];
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
-      hovered = f?.id;
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: true });
-      map.getCanvas().style.cursor = 'pointer';
-    });
-    map.on('mouseleave', 'children-fill', () => {
-      if (hovered !== undefined) map.setFeatureState({ source: 'children', id: hovered }, { hover: false });
-      hovered = undefined;
-      map.getCanvas().style.cursor = '';
-    });
-    map.on('click', 'children-fill', (e) => {
-      const id = e.features?.[0]?.properties?.id;
-      if (typeof id === 'string') openRef.current(id);
-    });
-    return () => {
-      mapRef.current = null;
-      setLoaded(false);
-      map.remove();
-    };
-  }, []);
+    },
+  });
 
   // The data: replaced on every drill-down.
   useEffect(() => {
-    const map = mapRef.current;
     const data = node.data;
     if (!map || !loaded || !data) return;
-    const children: GeoJSON.FeatureCollection = {
-      type: 'FeatureCollection',
-      features: data.children.flatMap((c, i): GeoJSON.Feature[] =>
-        c.geometry
-          ? [
-              {
-                type: 'Feature',
-                id: i + 1,
-                properties: { id: c.id, name: c.name, color: palette[i % palette.length] },
-                geometry: c.geometry as GeoJSON.Geometry,
-              },
-            ]
-          : [],
-      ),
-    };
-    const self: GeoJSON.FeatureCollection = data.geometry
-      ? { type: 'FeatureCollection', features: [{ type: 'Feature', properties: { id: data.id }, geometry: data.geometry as GeoJSON.Geometry }] }
-      : empty;
-    void map.getSource<GeoJSONSource>('node')?.setData(self);
-    void map.getSource<GeoJSONSource>('children')?.setData(children);
+    const children = data.children.flatMap((c, i): GeoJSON.Feature[] =>
+      c.geometry ? [{ type: 'Feature', id: i + 1, properties: { id: c.id, name: c.name, color: palette[i % palette.length] }, geometry: c.geometry as GeoJSON.Geometry }] : [],
+    );
+    setSource(map, 'node', data.geometry ? [{ type: 'Feature', properties: { id: data.id }, geometry: data.geometry as GeoJSON.Geometry }] : []);
+    setSource(map, 'children', children);
     const bounds = boundsOf([data.geometry, ...data.children.map((c) => c.geometry)]);
     if (bounds) map.fitBounds(bounds, { padding: 32, duration: 0, maxZoom: 16 });
     setDrawn(null);
     map.once('idle', () => setDrawn(data.id));
+  }, [node.data, map, loaded]);
 
-    const markers: Marker[] = [];
-    if (showLabels) {
-      for (const c of data.children) {
-        const at = labelPoint(c.geometry);
-        if (!at) continue;
-        const el = document.createElement('div');
-        el.className = c.core ? 'pa-map-label pa-map-label-core' : 'pa-map-label';
-        el.textContent = c.name;
-        markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
-      }
-      if (data.children.length === 0) {
-        const at = labelPoint(data.geometry);
-        if (at) {
-          const el = document.createElement('div');
-          el.className = 'pa-map-label';
-          el.textContent = data.name;
-          markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
-        }
-      }
-    }
-    // Names that would overlap an earlier one are hidden until the user zooms in.
-    const declutter = () => declutterLabels(markers.map((m) => m.getElement()));
-    declutter();
-    map.on('moveend', declutter);
-    map.once('idle', declutter);
-    return () => {
-      map.off('moveend', declutter);
-      for (const m of markers) m.remove();
-    };
-  }, [node.data, loaded, showLabels]);
+  // Names that would overlap an earlier one are hidden until the user zooms in.
+  const labels = useMemo((): MapLabel[] | null => {
+    const data = node.data;
+    if (!data || !showLabels) return null;
+    const shown = data.children.length ? data.children : [data];
+    return shown.flatMap((c) => {
+      const at = labelPoint(c.geometry);
+      return at ? [{ at, text: c.name, className: c.core ? 'pa-map-label pa-map-label-core' : 'pa-map-label' }] : [];
+    });
+  }, [node.data, showLabels]);
+  useLabels(map, loaded, labels);
 
   const data = node.data;
   return (

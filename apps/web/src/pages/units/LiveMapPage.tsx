@@ -9,10 +9,13 @@ import { formatTime, typeColors, usePolling, useNow, type LiveView, type UnitVie
 import { TypeTag, ageText, typeLabel, useNode } from './common';
 import { fitPoints, useBaseMap } from './mapkit';
 import { UnitDetails } from './UnitDetails';
+import { useIncidentStream } from '../../realtime/stream';
+import { applyPositions } from '../../realtime/types';
 
-const REFRESH_MS = 3000;
+/** Positions are pushed over /api/ws; this slow read only resyncs (and refreshes staleness). */
+const REFRESH_MS = 60_000;
 
-/** Where the on-duty units are now: GET /api/units/live every few seconds, stale units greyed, click for details. */
+/** Where the on-duty units are now: pushed over /api/ws as they move (GET /api/units/live to resync), stale units greyed, click for details. */
 export default function LiveMapPage() {
   const { t } = useTranslation();
   const session = useSession();
@@ -43,6 +46,14 @@ export default function LiveMapPage() {
     REFRESH_MS,
     [],
   );
+  const stream = useIncidentStream({
+    mode: 'command',
+    onEvent: () => undefined,
+    onPositions: (m) => {
+      setLive((cur) => (cur ? { ...cur, items: applyPositions(cur.items, m, (p, old) => ({ accuracy: null, speed: null, heading: null, ...old, ...p })) } : cur));
+      setRefreshedAt(Date.now());
+    },
+  });
 
   // Details of the selected unit (duty, members, station) from GET /api/units/:id.
   useEffect(() => {
@@ -85,6 +96,7 @@ export default function LiveMapPage() {
       el.dataset.unit = v.unitId;
       el.dataset.stale = String(v.stale);
       el.dataset.callsign = v.callSign;
+      el.dataset.at = `${v.lon},${v.lat}`;
       el.classList.toggle('pa-unit-stale', v.stale);
       el.title = `${v.callSign} · ${typeLabel(v.type, t)}`;
       const dot = el.querySelector<HTMLElement>('.pa-unit-dot');
@@ -129,7 +141,7 @@ export default function LiveMapPage() {
           </Typography.Title>
           {node.data ? <Typography.Text strong>{node.data.name}</Typography.Text> : null}
           <Typography.Text type="secondary">
-            {t('units.live.refreshEvery', { n: REFRESH_MS / 1000 })}
+            {t('units.live.pushed', { n: REFRESH_MS / 1000, state: t(`dispatch.stream.${stream.state}`) })}
             {refreshedAt ? ` · ${t('units.live.lastRefresh', { t: formatTime(new Date(refreshedAt).toISOString(), false) })}` : ''}
           </Typography.Text>
         </Space>

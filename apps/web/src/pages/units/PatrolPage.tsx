@@ -8,7 +8,7 @@ import { Marker, type MapMouseEvent } from 'maplibre-gl';
 import { api } from '../../api/client';
 import { useApi, useErrorMessage } from '../../api/hooks';
 import { useSession } from '../../auth/session';
-import { labelPoint } from '../map/geo';
+import { labelPoint } from '../../map/geo';
 import type { AreaGeometry } from '../../api/types';
 import {
   DUTY_ROLES, UNIT_MANAGERS, circleRing, formatTime, useIdempotencyKey, type Checkpoint, type PlanView, type RunDetail, type RunSummary, type ScheduleSlot, type ZoneView,

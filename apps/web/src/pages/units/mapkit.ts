@@ -3,36 +3,21 @@
  * polygon and its grids lie underneath; pages draw zones, circles, tracks and polygons being edited into
  * the GeoJSON sources below, and put names and units on the map as HTML markers.
  */
-import { useEffect, useState, type RefObject } from 'react';
-import { Map as MapLibreMap, Marker, setWorkerUrl, type GeoJSONSource, type MapOptions } from 'maplibre-gl';
-import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import 'maplibre-gl/dist/maplibre-gl.css';
+import { useEffect, useMemo, useState, type RefObject } from 'react';
+import type { Map as MapLibreMap } from 'maplibre-gl';
 import './units.css';
 import type { JurisdictionDetail } from '../../api/types';
-import { boundsOf, labelPoint, palette } from '../map/geo';
+import { boundsOf, labelPoint, palette } from '../../map/geo';
+import { geojsonSources, setSource as setKitSource, useLabels, useMapLibre, type MapLabel, type Style } from '../../map/kit';
 
-setWorkerUrl(workerUrl);
-
-type Style = Exclude<MapOptions['style'], string | undefined>;
+export { declutter, fitPoints } from '../../map/kit';
 
 export type SourceName = 'node' | 'grids' | 'zones' | 'circles' | 'edit' | 'editLine' | 'track' | 'trackDone';
-
-const emptyFc: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
-const src = () => ({ type: 'geojson' as const, data: emptyFc });
 
 function baseStyle(): Style {
   return {
     version: 8,
-    sources: {
-      node: src(),
-      grids: src(),
-      zones: src(),
-      circles: src(),
-      edit: src(),
-      editLine: src(),
-      track: src(),
-      trackDone: src(),
-    },
+    sources: geojsonSources('node', 'grids', 'zones', 'circles', 'edit', 'editLine', 'track', 'trackDone'),
     layers: [
       { id: 'background', type: 'background', paint: { 'background-color': '#eef2f7' } },
       { id: 'node-fill', type: 'fill', source: 'node', paint: { 'fill-color': '#1d4ed8', 'fill-opacity': 0.04 } },
@@ -52,18 +37,7 @@ function baseStyle(): Style {
 }
 
 export function setSource(map: MapLibreMap, name: SourceName, features: GeoJSON.Feature[]): void {
-  void map.getSource<GeoJSONSource>(name)?.setData({ type: 'FeatureCollection', features });
-}
-
-export function declutter(elements: HTMLElement[]): void {
-  const placed: DOMRect[] = [];
-  for (const el of elements) {
-    el.classList.remove('pa-map-label-hidden');
-    const r = el.getBoundingClientRect();
-    const hit = placed.some((p) => r.left < p.right + 2 && r.right + 2 > p.left && r.top < p.bottom + 1 && r.bottom + 1 > p.top);
-    if (hit) el.classList.add('pa-map-label-hidden');
-    else placed.push(r);
-  }
+  setKitSource(map, name, features);
 }
 
 export interface BaseMap {
@@ -79,39 +53,9 @@ export interface BaseMap {
  * whenever it changes. `labels` hides the grid names.
  */
 export function useBaseMap(container: RefObject<HTMLDivElement | null>, node: JurisdictionDetail | undefined, opts: { labels?: boolean } = {}): BaseMap {
-  const [map, setMap] = useState<MapLibreMap | null>(null);
-  const [loaded, setLoaded] = useState(false);
-  const [glError, setGlError] = useState<string | null>(null);
+  const { map, loaded, glError } = useMapLibre(container, baseStyle, { doubleClickZoom: false });
   const [drawn, setDrawn] = useState<string | null>(null);
   const labels = opts.labels ?? true;
-
-  useEffect(() => {
-    if (!container.current) return;
-    let m: MapLibreMap;
-    try {
-      m = new MapLibreMap({
-        container: container.current,
-        style: baseStyle(),
-        center: [118.67, 37.07],
-        zoom: 9,
-        attributionControl: false,
-        dragRotate: false,
-        pitchWithRotate: false,
-        doubleClickZoom: false,
-        canvasContextAttributes: { preserveDrawingBuffer: true },
-      });
-    } catch (err) {
-      setGlError(err instanceof Error ? err.message : String(err));
-      return;
-    }
-    setMap(m);
-    m.on('load', () => setLoaded(true));
-    return () => {
-      setMap(null);
-      setLoaded(false);
-      m.remove();
-    };
-  }, [container]);
 
   useEffect(() => {
     if (!map || !loaded || !node) return;
@@ -126,44 +70,19 @@ export function useBaseMap(container: RefObject<HTMLDivElement | null>, node: Ju
     if (bounds) map.fitBounds(bounds, { padding: 24, duration: 0, maxZoom: 16 });
     setDrawn(null);
     map.once('idle', () => setDrawn(node.id));
-    const markers: Marker[] = [];
-    if (labels) {
-      for (const c of node.children) {
-        const at = labelPoint(c.geometry);
-        if (!at) continue;
-        const el = document.createElement('div');
-        el.className = c.core ? 'pa-map-label pa-map-label-core' : 'pa-map-label';
-        el.style.opacity = '0.75';
-        el.textContent = c.name;
-        markers.push(new Marker({ element: el }).setLngLat(at).addTo(map));
-      }
-    }
-    const tidy = () => declutter(markers.map((mk) => mk.getElement()));
-    tidy();
-    map.on('moveend', tidy);
-    map.once('idle', tidy);
-    return () => {
-      map.off('moveend', tidy);
-      for (const mk of markers) mk.remove();
-    };
-  }, [map, loaded, node, labels]);
+  }, [map, loaded, node]);
+
+  const names = useMemo(
+    (): MapLabel[] | null =>
+      labels && node
+        ? node.children.flatMap((c): MapLabel[] => {
+            const at = labelPoint(c.geometry);
+            return at ? [{ at, text: c.name, className: c.core ? 'pa-map-label pa-map-label-core' : 'pa-map-label', opacity: 0.75 }] : [];
+          })
+        : null,
+    [node, labels],
+  );
+  useLabels(map, loaded, names);
 
   return { map, loaded, glError, drawn };
-}
-
-/** Fit the map to some points (with a minimum span so one point does not zoom to the street). */
-export function fitPoints(map: MapLibreMap, pts: [number, number][], padding = 40): void {
-  if (pts.length === 0) return;
-  let w = Infinity;
-  let s = Infinity;
-  let e = -Infinity;
-  let n = -Infinity;
-  for (const [x, y] of pts) {
-    w = Math.min(w, x);
-    e = Math.max(e, x);
-    s = Math.min(s, y);
-    n = Math.max(n, y);
-  }
-  const pad = 0.003;
-  map.fitBounds([[w - pad, s - pad], [e + pad, n + pad]], { padding, duration: 0, maxZoom: 16 });
 }
