@@ -46,7 +46,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     logger: opts.logger ?? { level: config.LOG_LEVEL },
     bodyLimit: config.PINGAN_BODY_LIMIT_BYTES,
     // Behind a reverse proxy set PINGAN_TRUST_PROXY; by default the socket address is the client.
-    trustProxy: false,
+    trustProxy: config.PINGAN_TRUST_PROXY,
     return503OnClosing: true,
     // No request may hang forever while the database is slow.
     requestTimeout: 60_000,
@@ -82,7 +82,11 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
         upgradeInsecureRequests: config.PINGAN_SECURE_COOKIES ? [] : null,
       },
     },
-    hsts: config.PINGAN_SECURE_COOKIES,
+    // HSTS only on answers that went out over TLS (RFC 6797 §7.2): see the hook below.
+    hsts: false,
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
   });
   await app.register(rateLimit, { global: false });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

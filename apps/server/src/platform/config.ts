@@ -24,8 +24,16 @@ const ConfigSchema = z.object({
   PINGAN_SIM_CALLS_PER_DAY: z.coerce.number().int().min(1).default(400),
   PINGAN_SIM_SEED: z.coerce.number().int().default(20261122),
   PINGAN_SIM_START_HOUR: z.coerce.number().int().min(0).max(23).default(9),
-  /** Mark cookies Secure and send HSTS: set when served behind TLS. */
+  /** Mark cookies Secure: set when served behind TLS. */
   PINGAN_SECURE_COOKIES: bool.default(false),
+  /**
+   * The reverse proxy in front: `true` (any) or its addresses/CIDRs separated by commas.
+   * Then X-Forwarded-For is the client address and X-Forwarded-Proto https earns HSTS. Unset: none.
+   */
+  PINGAN_TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v === '' || ['0', 'false', 'off', 'no'].includes(v) ? false : ['1', 'true', 'on', 'yes'].includes(v) ? true : v.split(',').map((x) => x.trim()))),
   PINGAN_SESSION_HOURS: z.coerce.number().positive().max(24 * 30).default(12),
   PINGAN_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   PINGAN_LOCKOUT_MINUTES: z.coerce.number().positive().default(15),

@@ -8,6 +8,7 @@ import type { Executor } from '../../platform/db/index.js';
 import { rows } from '../../platform/db/rows.js';
 import { DomainError, forbidden, notFound, unprocessable } from '../../platform/errors.js';
 import { actorOf } from '../../platform/http/access-hook.js';
+import { sendStoredFile } from '../../platform/http/files.js';
 import { runIdempotent } from '../../platform/http/idempotency.js';
 import { ApiErrorSchemas } from '../../platform/http/schemas.js';
 import { toEido } from './eido.js';
@@ -407,7 +408,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
         if (!on!.n) throw forbidden('Only readers of this jurisdiction and the units sent to the incident may play its call audio.');
       }
       await database.db.transaction((tx) => appendAudit(tx, actor, { action: 'personal_data.read', entityType: 'incident_call', entityId: req.params.id, nodePath: incident.node_path, details: { fields: ['audio'] } }));
-      return reply.type(c.audio_type ?? 'application/octet-stream').send(Buffer.from(c.audio));
+      return sendStoredFile(reply, { data: c.audio, type: c.audio_type });
     },
   );
 

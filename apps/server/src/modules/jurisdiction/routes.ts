@@ -17,6 +17,7 @@ import {
 import { importRoutes } from './import/routes.js';
 import { createTeamService } from './team.js';
 import { createTreeService } from './tree.js';
+import { sendStoredFile } from '../../platform/http/files.js';
 
 /** Who edits the tree, teams and cards; who may export the polygons. */
 const editors: readonly Role[] = ['admin', 'station_leader'];
@@ -458,7 +459,8 @@ export function jurisdictionRoutes(app: ZodApp, ctx: AppContext): void {
     async (req, reply) => {
       const photo = await teams.photo(req.params.id);
       if (!photo) throw notFound('The photo');
-      return reply.type(photo.type).header('cache-control', 'public, max-age=3600').send(photo.data);
+      reply.header('cache-control', 'public, max-age=3600');
+      return sendStoredFile(reply, photo);
     },
   );
 }

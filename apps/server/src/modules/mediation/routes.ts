@@ -16,6 +16,7 @@ import {
 } from './model.js';
 import { disputeDetail, listDisputes, myTasks, screening } from './read.js';
 import { type Announcements, createMediationService, settingsFor } from './service.js';
+import { sendStoredFile } from '../../platform/http/files.js';
 
 const IdParams = z.object({ id: z.string().uuid() });
 const Ok = z.object({}).passthrough();
@@ -196,8 +197,7 @@ export function mediationRoutes(app: ZodApp, ctx: AppContext): void {
       const actor = actorOf(req);
       const f = await svc.agreementFile(database.db, actor, req.params.id);
       await database.db.transaction((tx) => appendAudit(tx, actor, { action: 'personal_data.read', entityType: 'dispute', entityId: f.dispute.id, nodePath: f.dispute.node_path, details: { fields: ['agreement.file'], agreementId: req.params.id } }));
-      if (f.name) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(f.name)}`);
-      return reply.type(f.type).send(f.data);
+      return sendStoredFile(reply, f);
     },
   );
 

@@ -67,7 +67,10 @@ export function installAccessControl(app: FastifyInstance, auth: AuthService): v
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config?.access;
     if (!access) return;
-    const cookieToken = req.cookies?.[SESSION_COOKIE];
+    // A WebSocket opened by a page of another site would carry our cookie without any CSRF header:
+    // on an upgrade from a foreign Origin the cookie does not count (a ticket still does).
+    const foreignUpgrade = req.headers.upgrade?.toLowerCase() === 'websocket' && typeof req.headers.origin === 'string' && !sameHost(req.headers.origin, req.host);
+    const cookieToken = foreignUpgrade ? undefined : req.cookies?.[SESSION_COOKIE];
     const bearer = bearerToken(req);
     const token = bearer ?? cookieToken;
     if (token) {
@@ -87,6 +90,14 @@ export function installAccessControl(app: FastifyInstance, auth: AuthService): v
       }
     }
   });
+}
+
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }
 
 /** The actor of a route whose access rule requires one. */
