@@ -64,13 +64,16 @@ describe('WebSocket resume after 1 s, 30 s and 5 min; resync beyond the replay w
     const url = `${wsBase}/api/ws?mode=${screen.mode}&ticket=${encodeURIComponent(await ticketFor(screen))}${since === null ? '' : `&since=${since}`}`;
     const client = await connectStream(url);
     const messages = screen.messages ?? [];
-    // The client's own list grows as messages come; keep one list per screen across connections.
-    client.ws.on('message', () => {
-      const m = client.messages.at(-1)!;
+    // One list per screen across connections, and the last seq kept as the web client keeps it.
+    const take = (m: StreamMessage) => {
       messages.push(m);
       if (m.type === 'event' && typeof m.seq === 'number') screen.lastSeq = m.seq;
       if ((m.type === 'resync' || (m.type === 'live' && screen.lastSeq === undefined)) && typeof m.seq === 'number') screen.lastSeq = m.seq;
-    });
+    };
+    // Messages may have arrived before this line runs (they follow the handshake in the same packet):
+    // take those first, then each new one as the client's own list grows.
+    for (const m of client.messages) take(m);
+    client.ws.on('message', () => take(client.messages.at(-1)!));
     const full = Object.assign(screen, { client, messages, lastSeq: screen.lastSeq ?? (undefined as unknown as number) }) as Screen;
     const live = await client.waitFor((m) => m.type === 'live', 60_000);
     full.replayed = client.messages.slice(0, client.messages.indexOf(live)).filter((m) => m.type === 'event').length;
