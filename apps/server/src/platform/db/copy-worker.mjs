@@ -13,6 +13,8 @@ const pool = new pg.Pool({
   statement_timeout: 30_000,
 });
 pool.on('error', () => undefined);
+// A connection lost while handed out (database restart) fails its COPY; it must not end the thread.
+pool.on('connect', (client) => client.on('error', () => undefined));
 
 parentPort.on('message', async (m) => {
   if (m.type === 'close') {

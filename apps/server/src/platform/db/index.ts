@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction, PgTransactionConfig } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -103,9 +103,12 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A client losing its connection (database restart) must not crash the process: idle clients are
+  // covered by the pool's 'error', clients handed out (in a transaction) by a listener of their own;
+  // the caller's query fails (503) and the pool drops the broken client when it is released.
   pool.on('error', () => undefined);
-  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const db = releasingTransactions(pool, drizzlePg({ client: pool, schema }) as unknown as Db);
   const listeners = new Set<pg.Client>();
   const copier = new CopyThread(url, Math.min(poolSize, 4));
   return {
@@ -165,6 +168,31 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       await pool.end();
     },
   };
+}
+
+/**
+ * drizzle's node-postgres `transaction` on a pool never gives its connection back when `begin` itself
+ * fails (the connection broke as the database went down): every such failure would keep a pool slot
+ * until none is left and the server could not recover. Transactions here take their connection and
+ * always release it (a broken one is dropped by the pool); drizzle runs begin/commit/rollback on it.
+ */
+function releasingTransactions(pool: pg.Pool, db: Db): Db {
+  // One drizzle instance per physical connection (the pool reuses them), not one per transaction.
+  const onClient = new WeakMap<pg.PoolClient, Db>();
+  async function transaction<T>(work: (tx: Tx) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+    const client = await pool.connect();
+    try {
+      let single = onClient.get(client);
+      if (!single) {
+        single = drizzlePg({ client, schema }) as unknown as Db;
+        onClient.set(client, single);
+      }
+      return await single.transaction(work, config);
+    } finally {
+      client.release();
+    }
+  }
+  return Object.assign(db, { transaction });
 }
 
 /**
