@@ -75,22 +75,29 @@ describe('PostgreSQL restart under load', { timeout: 330_000, skip: unavailable 
       for (;;) {
         const p = probes.find((x) => x.start >= after && x.body.startsWith('/readyz') && x.status === 200);
         if (p) return p.start + p.ms;
-        if (Date.now() - after > 60_000) throw new Error('the server did not become ready within 60 s of the database start');
+        if (Date.now() - after > 60_000) {
+          const seen = probes.filter((x) => x.start >= after).slice(-6).map((x) => `${x.status} ${x.ms}ms ${x.error ?? x.body.slice(0, 120)}`);
+          throw new Error(`the server did not become ready within 60 s of the database start; last probes:\n${seen.join('\n')}\nserver output:\n${server.output().slice(-3000)}`);
+        }
         await new Promise((res) => setTimeout(res, 100));
       }
     };
-    for (const [i, mode] of (['fast', 'immediate'] as const).entries()) {
-      await driver.acknowledgedCount(150 + i * 300);
-      const down = Date.now();
-      await cluster.stop(mode);
-      await new Promise((res) => setTimeout(res, DOWN_MS));
-      await cluster.start();
-      const up = Date.now();
-      outages.push({ mode, down, up, ready: await readyAgain(up) });
+    try {
+      for (const [i, mode] of (['fast', 'immediate'] as const).entries()) {
+        await driver.acknowledgedCount(150 + i * 300);
+        const down = Date.now();
+        await cluster.stop(mode);
+        await new Promise((res) => setTimeout(res, DOWN_MS));
+        await cluster.start();
+        const up = Date.now();
+        outages.push({ mode, down, up, ready: await readyAgain(up) });
+      }
+      await running;
+    } finally {
+      driver.stop();
+      probing = false;
+      await Promise.all([probing1, probing2]);
     }
-    await running;
-    probing = false;
-    await Promise.all([probing1, probing2]);
     replay = await replayAll(base, driver.acknowledged);
     exactly = await checkExactlyOnce(tdb.database, driver.acknowledged);
   });

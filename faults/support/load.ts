@@ -93,6 +93,7 @@ export class LoadDriver {
     return new Promise((resolve) => this.waiters.push({ n, resolve }));
   }
 
+  /** No new incidents, and requests that fail are not retried any more. */
   stop() {
     this.stopped = true;
   }
@@ -154,7 +155,7 @@ export class LoadDriver {
         return answer;
       }
       const retryable = a.status === 0 || a.status === 503 || a.status === 429;
-      if (!retryable || Date.now() - started > retryFor) {
+      if (!retryable || Date.now() - started > retryFor || this.stopped) {
         this.failures.push({ kind, path, status: a.status, body: a.error ?? a.body.slice(0, 500) });
         return null;
       }
