@@ -69,7 +69,7 @@ async function crashUnderLoad(engine: 'pglite' | 'postgres'): Promise<Outcome> {
     await running;
     const replay = await replayAll(base, driver.acknowledged);
     // Until acknowledge timers started just before the kill are past due, so the restarted process must have escalated them.
-    const escalatedBy = killedAt + TARGETS.acknowledgeSeconds * 1000 + 4000;
+    const escalatedBy = killedAt + TARGETS.acknowledgeSeconds * 1000 + 6000;
     if (Date.now() < escalatedBy) await new Promise((r) => setTimeout(r, escalatedBy - Date.now()));
     const checkAt = Date.now();
     if (engine === 'pglite') {
