@@ -48,6 +48,9 @@ const PG_USER_ERRORS: Record<string, [number, string, string]> = {
   '22003': [400, 'validation', 'A number in the request is out of range.'],
   '22001': [400, 'validation', 'A text value in the request is too long.'],
   '22023': [400, 'validation', 'A value in the request is invalid.'],
+  // PostgreSQL text and jsonb cannot hold NUL (U+0000): found by the faults suite's malformed volume.
+  '22021': [400, 'validation', 'A text in the request contains a character that cannot be stored (NUL, U+0000).'],
+  '22P05': [400, 'validation', 'A text in the request contains a character that cannot be stored (NUL, U+0000).'],
 };
 
 function fieldOf(context: string | undefined, instancePath: string | undefined): string {

@@ -85,6 +85,19 @@ describe('malformed input on every route (property-based)', () => {
     assert.ok(cases >= RUNS * 9);
   });
 
+  it('answers text with NUL (which PostgreSQL cannot store) with a 400, in a query and in a JSON body', async () => {
+    const search = await t.app.inject({ url: '/api/jurisdictions/search?q=a%00b', headers });
+    assert.equal(search.statusCode, 400, search.body);
+    assert.match(search.json().message, /NUL/);
+    const intake = await t.app.inject({
+      method: 'POST',
+      url: '/api/incidents',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: JSON.stringify({ content: '有人\u0000打架', category: 'public_order.fight', priority: 2, location: { lon: 118.55, lat: 36.95 } }),
+    });
+    assert.equal(intake.statusCode, 400, intake.body);
+  });
+
   it('answers malformed JSON and wrong content types with 4xx', async () => {
     const bad = await t.app.inject({
       method: 'POST',
