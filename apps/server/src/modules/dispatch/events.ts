@@ -28,13 +28,13 @@ export interface IncidentEventRow {
 }
 
 /**
- * Append events inside the caller's transaction; answers the seq of the last one. One statement takes
- * the next seqs from `incident_event_head` and inserts the rows: the head's row lock, held from here to
- * commit, makes seq order commit order (a resuming client misses nothing), and callers append at the
- * end of their transaction so the lock is held briefly (decision 012).
+ * Append events inside the caller's transaction. They are inserted with placeholder seqs; a deferred
+ * trigger numbers them from `incident_event_head` at commit, so seq order is commit order (a resuming
+ * client misses nothing) and the head is locked only while the transaction commits (decision 012).
+ * After commit, announce them with `announceEvents`.
  */
-export async function appendIncidentEvents(tx: Executor, events: readonly NewIncidentEvent[]): Promise<number> {
-  if (events.length === 0) throw new Error('appendIncidentEvents needs at least one event');
+export async function appendIncidentEvents(tx: Executor, events: readonly NewIncidentEvent[]): Promise<void> {
+  if (events.length === 0) return;
   const list = events.map((e) => ({
     incidentId: e.incidentId,
     at: e.at.toISOString(),
@@ -44,18 +44,14 @@ export async function appendIncidentEvents(tx: Executor, events: readonly NewInc
     unitIds: uuidArray(e.unitIds ?? []),
     data: e.data ?? {},
   }));
-  const appended = await rows<{ seq: number | string }>(
-    tx,
-    sql`with head as (update incident_event_head set seq = seq + ${list.length}::int where id = 1 returning seq)
-        insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
-        select head.seq - ${list.length}::int + e.ord, (e.x->>'incidentId')::uuid, (e.x->>'at')::timestamptz, e.x->>'type',
+  // Ordered by ordinality so placeholders (and so the final seqs) follow the order given.
+  await tx.execute(
+    sql`insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
+        select -nextval('incident_event_pending'), (e.x->>'incidentId')::uuid, (e.x->>'at')::timestamptz, e.x->>'type',
           (e.x->>'actorId')::uuid, e.x->>'nodePath', (e.x->>'unitIds')::uuid[], e.x->'data'
-        from head, jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as e(x, ord)
-        returning seq`,
+        from jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as e(x, ord)
+        order by e.ord`,
   );
-  // The head row is made by migration 0005; without it the events would silently not be written.
-  if (appended.length !== list.length) throw new Error('incident event head is missing: the events were not written');
-  return Math.max(...appended.map((r) => Number(r.seq)));
 }
 
 interface RawEvent {
@@ -106,7 +102,7 @@ export async function lastEventSeq(database: Database): Promise<number> {
   return Number(r?.seq ?? 0);
 }
 
-/** Tell every instance (through the bus) that events up to `seq` are committed. */
-export async function announceEvents(bus: EventBus, seq: number): Promise<void> {
-  await bus.publish(INCIDENT_EVENTS, { seq });
+/** Tell every instance (through the bus) that new events are committed; each reads what it has not seen. */
+export async function announceEvents(bus: EventBus): Promise<void> {
+  await bus.publish(INCIDENT_EVENTS, {});
 }

@@ -40,7 +40,6 @@ export class RealtimeHub {
   private ring: IncidentEventRow[] = [];
   private lastSeq = 0;
   private catchingUp: Promise<void> = Promise.resolve();
-  private target = 0;
   private catchUpRunning = false;
   /** Count of announcements heard, to tell whether one arrived during a read. */
   private announced = 0;
@@ -56,11 +55,7 @@ export class RealtimeHub {
 
   async start(bus: EventBus) {
     this.lastSeq = await lastEventSeq(this.database);
-    this.target = this.lastSeq;
-    this.unsubscribe = bus.subscribe(INCIDENT_EVENTS, (payload) => {
-      const seq = Number(payload.seq);
-      if (Number.isFinite(seq) && seq > this.lastSeq) this.catchUp(seq);
-    });
+    this.unsubscribe = bus.subscribe(INCIDENT_EVENTS, () => this.catchUp());
     this.heartbeat = setInterval(() => {
       for (const s of this.subscribers) {
         if (s.socket.readyState === s.socket.OPEN) s.socket.ping();
@@ -86,23 +81,21 @@ export class RealtimeHub {
   }
 
   /**
-   * Read and push everything up to `target`. Announcements coalesce: while a catch-up runs, later
-   * ones only raise the target, so a burst of commits costs one read per round, not one per commit.
+   * Read and push every committed event not seen yet. Announcements coalesce: while a catch-up runs,
+   * later ones only ask for one more read, so a burst of commits costs one read per round, not one per
+   * commit; a read that finds nothing while no announcement came in the meantime ends the round.
    */
-  private catchUp(target: number) {
-    if (target <= this.lastSeq) return;
-    this.target = Math.max(this.target, target);
+  private catchUp() {
     this.announced++;
     if (this.catchUpRunning) return;
     this.catchUpRunning = true;
     this.catchingUp = this.catchingUp.then(async () => {
       try {
-        while (this.lastSeq < this.target) {
+        for (;;) {
           const heard = this.announced;
           const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
           if (batch.length === 0) {
             // An announcement heard during the read may be of a commit the read did not see: read again.
-            // Otherwise the target was of a rolled-back transaction (its seqs will be reused): stop.
             if (heard !== this.announced) continue;
             break;
           }

@@ -109,14 +109,14 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req, reply) => {
       const actor = actorOf(req);
       // The answer is stored in the intake's own transaction; events are announced after its commit.
-      let seq = 0;
+      let appended = false;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.intake(actor, req.body, tx);
-        seq = dispatch.appendedSeq(tx);
+        appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
       // A replayed answer appended nothing: there is nothing to announce.
-      if (seq) await announceEvents(bus, seq);
+      if (appended) await announceEvents(bus);
       return answer;
     },
   );
@@ -182,7 +182,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       const incident = await dispatch.loadCovered(actor, req.params.id);
       const rec = await recommend(database.db, unitsRuntime(ctx).positions, incident);
       const at = ctx.now();
-      const seq = await database.db.transaction((tx) =>
+      await database.db.transaction((tx) =>
         appendIncidentEvents(tx, [
           {
             incidentId: incident.id,
@@ -194,7 +194,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
           },
         ]),
       );
-      await announceEvents(bus, seq);
+      await announceEvents(bus);
       return rec;
     },
   );
@@ -207,13 +207,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      let seq = 0;
+      let appended = false;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.dispatch(actor, req.params.id, req.body, tx);
-        seq = dispatch.appendedSeq(tx);
+        appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
-      if (seq) await announceEvents(bus, seq);
+      if (appended) await announceEvents(bus);
       return answer;
     },
   );
@@ -240,13 +240,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       const actor = actorOf(req);
       // A terminal that lost the answer (its connection, or the server, went down) retries with the same
       // key and gets the stored answer, not a conflict from the status it already set.
-      let seq = 0;
+      let appended = false;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId), tx);
-        seq = dispatch.appendedSeq(tx);
+        appended = dispatch.appendedEvents(tx);
         return { status: 200, body };
       });
-      if (seq) await announceEvents(bus, seq);
+      if (appended) await announceEvents(bus);
       return answer;
     },
   );

@@ -122,10 +122,16 @@ async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?:
     values (${t.incidentId}, ${t.assignmentId ?? null}, ${t.diversionId ?? null}, ${t.kind}, ${t.start}, ${warn}, ${due})`);
 }
 
-/** Incident numbers are short, per county and day (Beijing time): 370523-20261122-0007. */
-function dayNumberPrefix(countyCode: string, at: Date): { prefix: string } {
+/** The next incident number of a county and day (Beijing time): 370523-20261122-0007. */
+async function takeNumber(exec: Executor, countyCode: string, at: Date): Promise<string> {
   const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
-  return { prefix: `${countyCode}-${day}-` };
+  const prefix = `${countyCode}-${day}-`;
+  const [r] = await rows<{ last: number }>(
+    exec,
+    sql`insert into incident_number_counter (prefix, last) values (${prefix}, 1)
+        on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last`,
+  );
+  return `${prefix}${String(r!.last).padStart(4, '0')}`;
 }
 
 /**
@@ -153,8 +159,8 @@ export function createDispatchService(deps: {
   const { database, bus, lookup, now } = deps;
   const settings = { ...DEFAULT_DISPATCH_SETTINGS, ...deps.settings };
   const { db } = database;
-  /** The last event seq a command appended in a caller's transaction, for the caller to announce after its commit. */
-  const appendedSeq = new WeakMap<Tx, number>();
+  /** Caller transactions in which a command appended events: the caller announces them after its commit. */
+  const appendedIn = new WeakSet<Tx>();
 
   /**
    * Run a command in one transaction that appends incident events; announce them after commit so
@@ -168,22 +174,25 @@ export function createDispatchService(deps: {
     outer?: Tx,
   ): Promise<T> {
     const at = now();
-    let lastSeq = 0;
+    let appended = false;
     const run = async (tx: Tx) => {
       const pending: NewIncidentEvent[] = [];
       const audits: { actor: Actor; entry: AuditEntry }[] = [];
       const value = await work(tx, at, (e) => pending.push({ ...e, at }), (actor, entry) => audits.push({ actor, entry }));
-      if (pending.length) lastSeq = await appendIncidentEvents(tx, pending);
+      if (pending.length) {
+        await appendIncidentEvents(tx, pending);
+        appended = true;
+      }
       for (const a of audits) await appendAudit(tx, a.actor, a.entry);
       return value;
     };
     if (outer) {
       const value = await run(outer);
-      if (lastSeq) appendedSeq.set(outer, lastSeq);
+      if (appended) appendedIn.add(outer);
       return value;
     }
     const result = await db.transaction(run);
-    if (lastSeq) await announceEvents(bus, lastSeq);
+    if (appended) await announceEvents(bus);
     return result;
   }
 
@@ -294,7 +303,7 @@ export function createDispatchService(deps: {
 
   return {
     settings,
-    appendedSeq: (tx: Tx) => appendedSeq.get(tx) ?? 0,
+    appendedEvents: (tx: Tx) => appendedIn.has(tx),
 
     /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
     async intake(actor: Actor, input: IntakeBody, outer?: Tx) {
@@ -335,30 +344,26 @@ export function createDispatchService(deps: {
           : [];
         const duplicates = nearby.filter((n) => n.kind === 'duplicate');
         const history = nearby.filter((n) => n.kind === 'history');
-        // The day's number, the incident and its first call in one statement: the day's counter row is
-        // locked from here to commit (decision 012). Numbers past 9999 keep all their digits.
-        const { prefix } = dayNumberPrefix(county?.code ?? '000000', at);
+        // The day's number comes from its counter row in a statement of its own (committed at once on
+        // PostgreSQL, so intakes never queue on it): numbers never repeat, and skip only when an intake
+        // fails after numbering. PGlite has one connection and no concurrency: it numbers in the transaction.
+        const number = await takeNumber(database.independent ?? tx, county?.code ?? '000000', at);
         const [created] = await rows<{ id: string; number: string }>(
           tx,
-          sql`with n as (
-                insert into incident_number_counter (prefix, last) values (${prefix}, 1)
-                on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last),
-              i as (
+          sql`with i as (
                 insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
                   node_id, station_id, node_path, core, created_by, created_at, updated_at)
-                select ${prefix} || case when n.last < 10000 then lpad(n.last::text, 4, '0') else n.last::text end,
-                  'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
+                values (${number}, 'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
                   ${input.content}, ${input.address ?? null}, ${point?.lon ?? null}, ${point?.lat ?? null},
                   ${point ? sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)` : null},
-                  ${deepest?.id ?? null}::uuid, ${station?.id ?? null}::uuid, ${nodePath}, ${core}, ${actor.userId}::uuid, ${receivedAt}::timestamptz, ${at}::timestamptz
-                from n returning id, number),
+                  ${deepest?.id ?? null}, ${station?.id ?? null}, ${nodePath}, ${core}, ${actor.userId}, ${receivedAt}, ${at})
+                returning id, number),
               c as (
                 insert into incident_call (incident_id, origin_incident_id, caller_phone, caller_name, content, source, received_at)
                 select i.id, i.id, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt}::timestamptz from i)
               select id, number from i`,
         );
         const id = created!.id;
-        const number = created!.number;
         emit({
           incidentId: id,
           type: 'intake',

@@ -70,7 +70,7 @@ export class TimerScheduler {
 
   private async pass() {
     const at = this.now();
-    let lastSeq = 0;
+    let appended = false;
     const result = await this.database.db.transaction(async (tx) => {
       const due = await rows<DueTimer>(
         tx,
@@ -130,10 +130,13 @@ export class TimerScheduler {
           where t.diversion_id = d.id and t.breached_at = ${at} and d.status = 'pending'`);
       }
       // Last: the event head is locked from this statement to commit.
-      if (events.length) lastSeq = await appendIncidentEvents(tx, events);
+      if (events.length) {
+        await appendIncidentEvents(tx, events);
+        appended = true;
+      }
       return { warnings, breaches };
     });
-    if (lastSeq) await announceEvents(this.bus, lastSeq);
+    if (appended) await announceEvents(this.bus);
     return result;
   }
 }

@@ -2,7 +2,6 @@ import { and, asc, desc, gt, like, sql } from 'drizzle-orm';
 import type { Actor } from '../access.js';
 import type { Db, Executor } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
-import { rows } from '../db/rows.js';
 import { GENESIS_HASH, auditHash, auditHashMiddle } from './chain.js';
 
 export interface AuditEntry {
@@ -18,11 +17,10 @@ export interface AuditEntry {
  * Append an audit record inside the caller's transaction, so the record commits with the change
  * it describes, or not at all.
  *
- * One statement: it advances the chain head (`audit_head`, one row) and inserts the record with the
- * head's new seq and hash. The head's row lock serializes appends only from this statement to commit,
- * so callers append as late in their transaction as they can (decision 012). The hash is the one
- * `auditHash` computes: PostgreSQL hashes the same canonical JSON, with seq and the previous hash
- * spliced in from the head it holds.
+ * The record is inserted pending (a negative placeholder seq, and in `hash` the canonical JSON of its
+ * fields between seq and the previous hash); a deferred trigger links it at commit — next seq, previous
+ * hash, sha256 as `auditHash` computes it — so the chain head is locked only while the transaction
+ * commits, never across round trips to this process (decision 012).
  */
 export async function appendAudit(tx: Executor, actor: Actor | null, entry: AuditEntry): Promise<void> {
   const at = new Date();
@@ -37,21 +35,11 @@ export async function appendAudit(tx: Executor, actor: Actor | null, entry: Audi
     ip: actor?.ip ?? null,
     details: entry.details ?? {},
   };
-  const middle = auditHashMiddle(fields);
-  const appended = await rows<{ seq: number }>(
-    tx,
-    sql`with head as (
-          update audit_head set seq = seq + 1, prev_hash = hash,
-            hash = encode(sha256(convert_to('[' || (seq + 1)::text || ',' || ${middle}::text || ',"' || hash || '"]', 'UTF8')), 'hex')
-          where id = 1
-          returning seq, prev_hash, hash)
-        insert into audit_log (seq, at, actor_id, actor_role, action, entity_type, entity_id, node_path, ip, details, prev_hash, hash)
-        select seq, ${at}, ${fields.actorId}, ${fields.actorRole}, ${fields.action}, ${fields.entityType}, ${fields.entityId},
-          ${fields.nodePath}, ${fields.ip}, ${JSON.stringify(fields.details)}::jsonb, prev_hash, hash from head
-        returning seq`,
+  await tx.execute(
+    sql`insert into audit_log (seq, at, actor_id, actor_role, action, entity_type, entity_id, node_path, ip, details, prev_hash, hash)
+        values (-nextval('audit_pending'), ${at}, ${fields.actorId}, ${fields.actorRole}, ${fields.action}, ${fields.entityType}, ${fields.entityId},
+          ${fields.nodePath}, ${fields.ip}, ${JSON.stringify(fields.details)}::jsonb, '', ${auditHashMiddle(fields)})`,
   );
-  // The head row is made by migration 0005; without it the record would silently not be written.
-  if (appended.length !== 1) throw new Error('audit chain head is missing: the audit record was not written');
 }
 
 export interface VerifyResult {

@@ -27,6 +27,13 @@ export interface Database {
   /** Acknowledged commits survive a machine crash (PostgreSQL; PGlite in its durable mode). */
   durable: boolean;
   db: Db;
+  /**
+   * A separate small pool for single statements that must commit on their own at once, even while
+   * the caller holds a transaction of the main pool (e.g. taking the next number from a counter row
+   * without keeping it locked until the caller commits). PostgreSQL only; null on PGlite, whose one
+   * connection would deadlock — there, use the caller's transaction (nothing runs concurrently).
+   */
+  independent: Db | null;
   /** Raw SQL with positional parameters, for bulk work (COPY-like inserts, PostGIS helpers). */
   query<T extends Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /**
@@ -74,6 +81,7 @@ async function openPglite(dataDir: string | undefined, durable: boolean): Promis
     engine: 'pglite',
     durable: Boolean(dataDir) && durable,
     db,
+    independent: null,
     async query<T>(text: string, params: unknown[] = []) {
       const r = await client.query<T>(text, params);
       return r.rows;
@@ -109,12 +117,17 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = releasingTransactions(pool, drizzlePg({ client: pool, schema }) as unknown as Db);
+  const independentPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, statement_timeout: 10_000 });
+  independentPool.on('error', () => undefined);
+  independentPool.on('connect', (client) => client.on('error', () => undefined));
+  const independent = drizzlePg({ client: independentPool, schema }) as unknown as Db;
   const listeners = new Set<pg.Client>();
   const copier = new CopyThread(url, Math.min(poolSize, 4));
   return {
     engine: 'postgres',
     durable: true,
     db,
+    independent,
     async query<T extends Record<string, unknown>>(text: string, params: unknown[] = []) {
       const r = await pool.query<T>(text, params);
       return r.rows;
@@ -166,6 +179,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       for (const c of listeners) await c.end().catch(() => undefined);
       await copier.close();
       await pool.end();
+      await independentPool.end();
     },
   };
 }
