@@ -16,6 +16,8 @@
  * and end are the medians of one minute after a 20 % warm-up and of the last minute. Loopback only.
  * Without PINGAN_TEST_DATABASE_URL the server runs on PGlite in a temp dir; with it, on a scratch
  * database of its own (pingan_test_soak_*, dropped after; .ci/run drops stale pingan_test_* ones).
+ * SOAK_HEAP_SNAPSHOTS=<dir> writes two heap snapshots of the server (mid start window, mid end window)
+ * to compare when memory grows (faults/support/soak-heapdiff.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -82,8 +84,8 @@ describe(`soak: the drill simulator at 10× for ${MINUTES} min against a real se
       PINGAN_SIMULATOR: 'off',
       PINGAN_LOGIN_RATE_PER_MINUTE: '1000',
       LOG_LEVEL: 'warn',
-      // e.g. `--heapsnapshot-signal=SIGUSR2` to look for a leak.
-      PINGAN_SERVER_NODE_ARGS: process.env.SOAK_SERVER_NODE_ARGS ?? '',
+      // SOAK_HEAP_SNAPSHOTS=<dir>: heap snapshots of the server at the end of the warm-up and at the end, to find a leak.
+      PINGAN_SERVER_NODE_ARGS: process.env.SOAK_HEAP_SNAPSHOTS ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${process.env.SOAK_HEAP_SNAPSHOTS}` : '',
     };
     if (serverUrl) {
       const name = `pingan_test_soak_${process.pid}_${Date.now().toString(36)}`;
@@ -133,9 +135,15 @@ describe(`soak: the drill simulator at 10× for ${MINUTES} min against a real se
       await sample(); // resets the event-loop window: the first one covers the start-up
       samples.length = 0;
       const running = sim.start().catch((err: unknown) => simErrors.push(`simulator stopped: ${String(err)}`));
+      let snapshots = 0;
       while (Date.now() - started < DURATION_MS) {
         await sleep(Math.min(SAMPLE_MS, Math.max(0, started + DURATION_MS - Date.now())));
         await sample().catch((err: unknown) => consoleErrors.push(`metrics: ${String(err)}`));
+        const at = Date.now() - started;
+        if (process.env.SOAK_HEAP_SNAPSHOTS && snapshots < 2 && at >= (snapshots === 0 ? WARMUP_MS + WINDOW_MS / 2 : DURATION_MS - WINDOW_MS / 2)) {
+          server.child.kill('SIGUSR2');
+          snapshots++;
+        }
       }
       await sim.stop();
       await running;
