@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startServerProcess, type ServerProcess } from '../apps/server/src/testing/server-process.js';
@@ -203,7 +203,12 @@ async function main() {
       const cpu0 = cpuSeconds(server!.child.pid);
       const db0 = await databaseCpu();
       const t0 = performance.now();
+      const own0 = process.cpuUsage();
+      const loop = monitorEventLoopDelay({ resolution: 10 });
+      loop.enable();
       await drive(n, 0);
+      loop.disable();
+      const own1 = process.cpuUsage(own0);
       const cpu1 = cpuSeconds(server!.child.pid);
       const db1 = await databaseCpu();
       const seconds = (performance.now() - t0) / 1000;
@@ -211,7 +216,7 @@ async function main() {
         let dbCpu = 0;
         for (const [pid, c] of db1) dbCpu += c - (db0.get(pid) ?? c);
         console.log(
-          `${name}: CPU of one core — server ${(((cpu1 - cpu0) / seconds) * 100).toFixed(0)}%, its PostgreSQL backends ${((dbCpu / seconds) * 100).toFixed(0)}% (pings included); per call ${(((cpu1 - cpu0) * 1000) / n).toFixed(2)} + ${((dbCpu * 1000) / n).toFixed(2)} ms; machine load ${os.loadavg()[0]!.toFixed(1)}`,
+          `${name}: CPU of one core — server ${(((cpu1 - cpu0) / seconds) * 100).toFixed(0)}%, its PostgreSQL backends ${((dbCpu / seconds) * 100).toFixed(0)}% (pings included); per call ${(((cpu1 - cpu0) * 1000) / n).toFixed(2)} + ${((dbCpu * 1000) / n).toFixed(2)} ms; machine load ${os.loadavg()[0]!.toFixed(1)}; this client ${(((own1.user + own1.system) / 1e6 / seconds) * 100).toFixed(0)}%, its event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
         );
       }
       return n;
