@@ -1,4 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import type { Actor } from '../../platform/access.js';
+import { pendingAuditInsert, type AuditEntry } from '../../platform/audit/service.js';
 import type { EventBus } from '../../platform/bus.js';
 import type { Database, Executor } from '../../platform/db/index.js';
 import { rows, uuidArray } from '../../platform/db/rows.js';
@@ -28,13 +30,13 @@ export interface IncidentEventRow {
 }
 
 /**
- * Append events inside the caller's transaction. They are inserted with placeholder seqs; a deferred
- * trigger numbers them from `incident_event_head` at commit, so seq order is commit order (a resuming
- * client misses nothing) and the head is locked only while the transaction commits (decision 012).
- * After commit, announce them with `announceEvents`.
+ * The INSERT of incident events, to run in the caller's transaction (alone, or in one statement with
+ * the command's audit records). They are inserted with placeholder seqs; a deferred trigger numbers
+ * them from `incident_event_head` at commit, so seq order is commit order (a resuming client misses
+ * nothing) and the head is locked only while the transaction commits (decision 012). After commit,
+ * announce them with `announceEvents`.
  */
-export async function appendIncidentEvents(tx: Executor, events: readonly NewIncidentEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export function incidentEventInsert(events: readonly NewIncidentEvent[]): SQL {
   const list = events.map((e) => ({
     incidentId: e.incidentId,
     at: e.at.toISOString(),
@@ -45,13 +47,31 @@ export async function appendIncidentEvents(tx: Executor, events: readonly NewInc
     data: e.data ?? {},
   }));
   // Ordered by ordinality so placeholders (and so the final seqs) follow the order given.
-  await tx.execute(
-    sql`insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
-        select -nextval('incident_event_pending'), (e.x->>'incidentId')::uuid, (e.x->>'at')::timestamptz, e.x->>'type',
-          (e.x->>'actorId')::uuid, e.x->>'nodePath', (e.x->>'unitIds')::uuid[], e.x->'data'
-        from jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as e(x, ord)
-        order by e.ord`,
-  );
+  return sql`insert into incident_event (seq, incident_id, at, type, actor_id, node_path, unit_ids, data)
+    select -nextval('incident_event_pending'), (e.x->>'incidentId')::uuid, (e.x->>'at')::timestamptz, e.x->>'type',
+      (e.x->>'actorId')::uuid, e.x->>'nodePath', (e.x->>'unitIds')::uuid[], e.x->'data'
+    from jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as e(x, ord)
+    order by e.ord`;
+}
+
+/** Append events inside the caller's transaction (see `incidentEventInsert`). */
+export async function appendIncidentEvents(tx: Executor, events: readonly NewIncidentEvent[]): Promise<void> {
+  if (events.length) await tx.execute(incidentEventInsert(events));
+}
+
+/**
+ * A command's events and audit records in one statement (one round trip). The events are inserted
+ * first, so at commit the event head is always taken before the audit head, as everywhere else.
+ */
+export async function appendEventsAndAudit(tx: Executor, events: readonly NewIncidentEvent[], audits: readonly { actor: Actor | null; entry: AuditEntry }[]): Promise<void> {
+  if (!events.length) {
+    if (audits.length) await tx.execute(pendingAuditInsert(audits));
+    return;
+  }
+  if (!audits.length) return appendIncidentEvents(tx, events);
+  // The main query reads e before a, so e's rows (and their deferred links) are queued first.
+  await tx.execute(sql`with e as (${incidentEventInsert(events)} returning 1), a as (${pendingAuditInsert(audits)} returning 1)
+    select (select count(*) from e) as events, (select count(*) from a) as audits`);
 }
 
 interface RawEvent {

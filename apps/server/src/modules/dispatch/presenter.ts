@@ -3,11 +3,11 @@ import { type Actor, assertCoversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
 import type { Database, Executor } from '../../platform/db/index.js';
 import { rows } from '../../platform/db/rows.js';
-import { forbidden } from '../../platform/errors.js';
+import { forbidden, notFound } from '../../platform/errors.js';
 import { maskName, maskPhone, mayReveal } from '../../platform/masking.js';
 import { eventsOfIncident } from './events.js';
-import { planFor } from './recommend.js';
-import { loadIncident, type IncidentRow } from './service.js';
+import { planLookup, planOf, type Requirement } from './recommend.js';
+import { incidentRowOf, loadIncident, type IncidentRow } from './service.js';
 
 const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
 
@@ -133,22 +133,45 @@ export async function incidentDetail(database: Database, actor: Actor, id: strin
  * The disclosure is audited when the dispatch is made.
  */
 export async function terminalBriefing(exec: Executor, incidentId: string) {
-  const incident = await loadIncident(exec, incidentId);
-  const callRows = await calls(exec, incidentId);
-  const history = incident.lon !== null
-    ? await rows<{ number: string; category: string; content: string; created_at: Date; status: string }>(
-        exec,
-        sql`select number, coalesce(subcategory, category) as category, content, created_at, status from incident
-            where id <> ${incidentId} and location is not null and created_at >= now() - interval '30 days'
-              and ST_DWithin(location::geography, ST_SetSRID(ST_MakePoint(${incident.lon}, ${incident.lat}), 4326)::geography, 200)
-            order by created_at desc limit 10`,
-      )
-    : [];
-  const plan = await planFor(exec, incident);
+  // One read: the incident, its calls, the place's history (30 days, 200 m) and the plan.
+  const [row] = await rows<IncidentRow & { calls_json: CallRow[]; history_json: HistoryRow[]; plan_json: { name: string; requirements: Requirement[] } | null }>(
+    exec,
+    sql`select i.*,
+          coalesce((select json_agg(c order by c.received_at) from (
+            select id, caller_phone, caller_name, content, source, received_at, audio_type, audio_bytes, origin_incident_id
+            from incident_call where incident_id = i.id) c), '[]'::json) as calls_json,
+          case when i.location is null then '[]'::json else coalesce((select json_agg(h) from (
+            select h.number, coalesce(h.subcategory, h.category) as category, h.content, h.created_at, h.status from incident h
+            where h.id <> i.id and h.location is not null and h.created_at >= now() - interval '30 days'
+              and h.location && ST_Expand(i.location, (${HISTORY_DEG}::float8 / greatest(0.01, cos(radians(i.lat::float8))))::float8, ${HISTORY_DEG}::float8)
+              and ST_DWithin(h.location::geography, i.location::geography, ${HISTORY_RADIUS_M})
+            order by h.created_at desc limit 10) h), '[]'::json) end as history_json,
+          (select row_to_json(p) from (${planLookup(sql`i.node_path`, sql`i.category`, sql`i.priority`)}) p) as plan_json
+        from incident i where i.id = ${incidentId}`,
+  );
+  if (!row) throw notFound('The incident');
+  const { calls_json: callRows, history_json: history, plan_json: plan, ...incident } = row;
   return {
-    incident: presentIncidentSummary(incident),
-    calls: callRows.map((c) => presentCall(c, true)),
-    placeHistory: history.map((h) => ({ number: h.number, category: h.category, content: h.content, status: h.status, createdAt: iso(h.created_at)! })),
-    plan,
+    incident: presentIncidentSummary(incidentRowOf(incident as IncidentRow)),
+    calls: parsed<CallRow[]>(callRows).map((c) => presentCall(c, true)),
+    placeHistory: parsed<HistoryRow[]>(history).map((h) => ({ number: h.number, category: h.category, content: h.content, status: h.status, createdAt: iso(h.created_at)! })),
+    plan: planOf(parsed<{ name: string; requirements: Requirement[] } | null>(plan)),
   };
+}
+
+const HISTORY_RADIUS_M = 200;
+/** The history radius in degrees of latitude (with 1 % margin), for the index's bounding box. */
+const HISTORY_DEG = (HISTORY_RADIUS_M / 111_000) * 1.01;
+
+interface HistoryRow {
+  number: string;
+  category: string;
+  content: string;
+  created_at: string;
+  status: string;
+}
+
+/** json columns come parsed from node-postgres and as text from some drivers. */
+function parsed<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }

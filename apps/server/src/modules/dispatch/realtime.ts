@@ -27,6 +27,7 @@ export interface ReplayWindow {
 }
 
 const RING_SIZE = 20_000;
+const CATCH_UP_BATCH = 2000;
 
 /**
  * Pushes committed incident events to WebSocket subscribers of this instance. Every instance hears
@@ -93,7 +94,7 @@ export class RealtimeHub {
       try {
         for (;;) {
           const heard = this.announced;
-          const batch = await eventsAfter(this.database.db, this.lastSeq, 2000).catch(() => []);
+          const batch = await eventsAfter(this.database.db, this.lastSeq, CATCH_UP_BATCH).catch(() => []);
           if (batch.length === 0) {
             // An announcement heard during the read may be of a commit the read did not see: read again.
             if (heard !== this.announced) continue;
@@ -105,6 +106,10 @@ export class RealtimeHub {
           }
           if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
           await this.deliverAll([...this.subscribers].filter((sub) => sub.live), batch);
+          // A short batch read after the last announcement holds everything committed before it: done,
+          // without one more (empty) read. Seqs are assigned at commit under the head's lock, so a
+          // visible seq means every lower one is visible too.
+          if (batch.length < CATCH_UP_BATCH && heard === this.announced) break;
         }
       } finally {
         this.catchUpRunning = false;

@@ -1,6 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/index.js';
-import { rows, uuidArray } from '../../platform/db/rows.js';
+import { rows } from '../../platform/db/rows.js';
 import type { LiveView, NearestHit } from '../units/positions.js';
 import type { IncidentRow } from './service.js';
 import { ACTIVE_ASSIGNMENT } from './model.js';
@@ -56,18 +56,30 @@ export type Recommendation = {
 const DEFAULT_PLAN = { name: '默认：就近一组警力 (nearest police unit)', requirements: [{ unitType: 'any_police', count: 1 }] };
 const POLICE_TYPES = new Set(['patrol_car', 'motorbike', 'foot_patrol', 'bicycle', 'service_station', 'drone']);
 
+/**
+ * The plan row for a place, category and priority, given as SQL expressions (parameters, or columns of
+ * an incident in an enclosing query): the nearest ancestor's plan wins.
+ */
+export function planLookup(nodePath: SQL, category: SQL, priority: SQL): SQL {
+  return sql`select p.name, p.requirements from response_plan p join jurisdiction_node n on n.id = p.node_id
+    where p.node_id = any(string_to_array(trim(both '/' from ${nodePath}::text), '/')::uuid[]) and p.category = ${category} and p.max_priority >= ${priority}
+    order by length(n.path) desc, p.max_priority limit 1`;
+}
+
+/** The plan a looked-up row stands for (the default plan when there is none). */
+export function planOf(row: { name: string; requirements: Requirement[] | string } | null | undefined): { name: string; requirements: Requirement[] } {
+  if (!row) return DEFAULT_PLAN;
+  return { name: row.name, requirements: typeof row.requirements === 'string' ? (JSON.parse(row.requirements) as Requirement[]) : row.requirements };
+}
+
 /** The response plan for a category and priority at a place: the nearest ancestor's plan wins. */
 export async function planFor(exec: Executor, incident: Pick<IncidentRow, 'category' | 'priority' | 'node_path'>): Promise<{ name: string; requirements: Requirement[] }> {
-  const ids = incident.node_path.split('/').filter(Boolean);
-  if (ids.length === 0) return DEFAULT_PLAN;
+  if (!incident.node_path.split('/').some(Boolean)) return DEFAULT_PLAN;
   const [plan] = await rows<{ name: string; requirements: Requirement[] | string }>(
     exec,
-    sql`select p.name, p.requirements from response_plan p join jurisdiction_node n on n.id = p.node_id
-        where p.node_id = any(${uuidArray(ids)}::uuid[]) and p.category = ${incident.category} and p.max_priority >= ${incident.priority}
-        order by length(n.path) desc, p.max_priority limit 1`,
+    planLookup(sql`${incident.node_path}`, sql`${incident.category}`, sql`${incident.priority}::int`),
   );
-  if (!plan) return DEFAULT_PLAN;
-  return { name: plan.name, requirements: typeof plan.requirements === 'string' ? (JSON.parse(plan.requirements) as Requirement[]) : plan.requirements };
+  return planOf(plan);
 }
 
 /**

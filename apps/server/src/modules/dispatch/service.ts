@@ -9,7 +9,7 @@ import { rows, uuidArray } from '../../platform/db/rows.js';
 import { conflict, forbidden, notFound, unprocessable } from '../../platform/errors.js';
 import { toWgs84 } from '../jurisdiction/geo/coords.js';
 import type { JurisdictionLookup } from '../jurisdiction/lookup.js';
-import { announceEvents, appendIncidentEvents, type NewIncidentEvent } from './events.js';
+import { announceEvents, appendEventsAndAudit, type NewIncidentEvent } from './events.js';
 import {
   ACTIVE_ASSIGNMENT, type AssignmentStatus, type CloseBody, type DispatchBody, type IntakeBody, NEXT_STATUS, type StatusBody,
 } from './model.js';
@@ -93,6 +93,11 @@ export interface AssignmentRow {
 export async function loadIncident(exec: Executor, id: string): Promise<IncidentRow> {
   const [row] = await rows<IncidentRow>(exec, sql`select * from incident where id = ${id}`);
   if (!row) throw notFound('The incident');
+  return incidentRowOf(row);
+}
+
+/** An incident row as read (timestamps may come as strings from a JSON or raw read). */
+export function incidentRowOf(row: IncidentRow): IncidentRow {
   return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at), closed_at: row.closed_at ? new Date(row.closed_at) : null };
 }
 
@@ -179,11 +184,8 @@ export function createDispatchService(deps: {
       const pending: NewIncidentEvent[] = [];
       const audits: { actor: Actor; entry: AuditEntry }[] = [];
       const value = await work(tx, at, (e) => pending.push({ ...e, at }), (actor, entry) => audits.push({ actor, entry }));
-      if (pending.length) {
-        await appendIncidentEvents(tx, pending);
-        appended = true;
-      }
-      for (const a of audits) await appendAudit(tx, a.actor, a.entry);
+      await appendEventsAndAudit(tx, pending, audits);
+      appended = pending.length > 0;
       return value;
     };
     if (outer) {
@@ -269,7 +271,9 @@ export function createDispatchService(deps: {
     const ack = timer(targets.acknowledgeSeconds);
     const arrive = timer(arriveSeconds);
     const history = JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }]);
-    // Every assignment and its two 1-3-5 timers in one statement.
+    // Every assignment, its two 1-3-5 timers and the incident's status in one statement. Units are out
+    // now: the incident is on scene if one already is there (support sent later), else dispatched (the
+    // statement's snapshot does not see the new assignments, which are 'dispatched' anyway).
     const inserted = await rows<{ id: string; unit_id: string }>(
       tx,
       sql`with a as (
@@ -281,14 +285,14 @@ export function createDispatchService(deps: {
             insert into incident_timer (incident_id, assignment_id, kind, started_at, warn_at, due_at)
             select ${incidentId}::uuid, a.id, k.kind, ${at}::timestamptz, k.warn_at, k.due_at
             from a cross join (values ('acknowledge', ${ack.warn}::timestamptz, ${ack.due}::timestamptz),
-                                      ('arrive', ${arrive.warn}::timestamptz, ${arrive.due}::timestamptz)) as k(kind, warn_at, due_at))
+                                      ('arrive', ${arrive.warn}::timestamptz, ${arrive.due}::timestamptz)) as k(kind, warn_at, due_at)),
+          i as (
+            update incident set updated_at = ${at}::timestamptz, status = case when exists (
+              select 1 from incident_assignment where incident_id = ${incidentId}::uuid and status in ('on_scene', 'returning')) then 'on_scene' else 'dispatched' end
+            where id = ${incidentId}::uuid)
           select id, unit_id from a`,
     );
     const created = body.units.map((u) => ({ assignmentId: inserted.find((r) => r.unit_id === u.unitId)!.id, unitId: u.unitId }));
-    // Units are out now: the incident is on scene if one already is there (support sent later), else dispatched.
-    await tx.execute(sql`update incident set updated_at = ${at}, status = case when exists (
-        select 1 from incident_assignment where incident_id = ${incidentId} and status in ('on_scene', 'returning')) then 'on_scene' else 'dispatched' end
-      where id = ${incidentId}`);
     emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
     // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
     audit(actor, {

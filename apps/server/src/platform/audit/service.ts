@@ -1,4 +1,4 @@
-import { and, asc, desc, gt, like, sql } from 'drizzle-orm';
+import { and, asc, desc, gt, like, sql, type SQL } from 'drizzle-orm';
 import type { Actor } from '../access.js';
 import type { Db, Executor } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
@@ -14,32 +14,43 @@ export interface AuditEntry {
 }
 
 /**
- * Append an audit record inside the caller's transaction, so the record commits with the change
- * it describes, or not at all.
+ * The INSERT of pending audit records, for `appendAudit` or to embed in a caller's statement (the
+ * dispatch commands write their events and audit records in one statement).
  *
- * The record is inserted pending (a negative placeholder seq, and in `hash` the canonical JSON of its
+ * Each record is inserted pending (a negative placeholder seq, and in `hash` the canonical JSON of its
  * fields between seq and the previous hash); a deferred trigger links it at commit — next seq, previous
  * hash, sha256 as `auditHash` computes it — so the chain head is locked only while the transaction
- * commits, never across round trips to this process (decision 012).
+ * commits, never across round trips to this process (decision 012). Records are linked in the order given.
+ */
+export function pendingAuditInsert(records: readonly { actor: Actor | null; entry: AuditEntry }[]): SQL {
+  const at = new Date();
+  const list = records.map(({ actor, entry }) => {
+    const fields = {
+      at,
+      actorId: actor?.userId ?? null,
+      actorRole: actor?.role ?? null,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId ?? null,
+      nodePath: entry.nodePath ?? null,
+      ip: actor?.ip ?? null,
+      details: entry.details ?? {},
+    };
+    return { ...fields, at: at.toISOString(), middle: auditHashMiddle(fields) };
+  });
+  return sql`insert into audit_log (seq, at, actor_id, actor_role, action, entity_type, entity_id, node_path, ip, details, prev_hash, hash)
+    select -nextval('audit_pending'), (r.x->>'at')::timestamptz, (r.x->>'actorId')::uuid, r.x->>'actorRole', r.x->>'action', r.x->>'entityType',
+      r.x->>'entityId', r.x->>'nodePath', r.x->>'ip', r.x->'details', '', r.x->>'middle'
+    from jsonb_array_elements(${JSON.stringify(list)}::jsonb) with ordinality as r(x, ord)
+    order by r.ord`;
+}
+
+/**
+ * Append an audit record inside the caller's transaction, so the record commits with the change
+ * it describes, or not at all (linked into the chain at commit: see `pendingAuditInsert`).
  */
 export async function appendAudit(tx: Executor, actor: Actor | null, entry: AuditEntry): Promise<void> {
-  const at = new Date();
-  const fields = {
-    at,
-    actorId: actor?.userId ?? null,
-    actorRole: actor?.role ?? null,
-    action: entry.action,
-    entityType: entry.entityType,
-    entityId: entry.entityId ?? null,
-    nodePath: entry.nodePath ?? null,
-    ip: actor?.ip ?? null,
-    details: entry.details ?? {},
-  };
-  await tx.execute(
-    sql`insert into audit_log (seq, at, actor_id, actor_role, action, entity_type, entity_id, node_path, ip, details, prev_hash, hash)
-        values (-nextval('audit_pending'), ${at}, ${fields.actorId}, ${fields.actorRole}, ${fields.action}, ${fields.entityType}, ${fields.entityId},
-          ${fields.nodePath}, ${fields.ip}, ${JSON.stringify(fields.details)}::jsonb, '', ${auditHashMiddle(fields)})`,
-  );
+  await tx.execute(pendingAuditInsert([{ actor, entry }]));
 }
 
 export interface VerifyResult {
