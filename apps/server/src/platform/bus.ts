@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './db/index.js';
 
 /**
@@ -8,6 +9,14 @@ import type { Database } from './db/index.js';
  */
 export interface EventBus {
   publish(topic: string, payload: Record<string, unknown>): Promise<void>;
+  /**
+   * An announcement that leaves with a transaction's commit, for a writer that already sends a
+   * statement in it: an SQL expression to select in that transaction (PostgreSQL NOTIFY is delivered
+   * at commit, never on rollback), or null when this bus cannot (then `publish` after commit). After
+   * the commit, `publishLocal` tells this instance's own subscribers.
+   */
+  notifyOnCommit(topic: string, payload: Record<string, unknown>): SQL | null;
+  publishLocal(topic: string, payload: Record<string, unknown>): void;
   subscribe(topic: string, handler: (payload: Record<string, unknown>) => void): () => void;
   close(): Promise<void>;
 }
@@ -18,6 +27,10 @@ export function createLocalBus(): EventBus {
   emitter.setMaxListeners(0);
   return {
     async publish(topic, payload) {
+      emitter.emit(topic, payload);
+    },
+    notifyOnCommit: () => null,
+    publishLocal(topic, payload) {
       emitter.emit(topic, payload);
     },
     subscribe(topic, handler) {
@@ -52,6 +65,12 @@ export async function createPostgresBus(database: Database, channel = 'pingan_ev
     async publish(topic, payload) {
       emitter.emit(topic, payload);
       await database.notify(channel, JSON.stringify({ topic, payload, from: instance }));
+    },
+    notifyOnCommit(topic, payload) {
+      return sql`pg_notify(${channel}, ${JSON.stringify({ topic, payload, from: instance })})`;
+    },
+    publishLocal(topic, payload) {
+      emitter.emit(topic, payload);
     },
     subscribe(topic, handler) {
       emitter.on(topic, handler);

@@ -60,18 +60,27 @@ export async function appendIncidentEvents(tx: Executor, events: readonly NewInc
 }
 
 /**
- * A command's events and audit records in one statement (one round trip). The events are inserted
- * first, so at commit the event head is always taken before the audit head, as everywhere else.
+ * A command's events and audit records in one statement (one round trip), with the bus's commit-time
+ * announcement when it has one (PostgreSQL NOTIFY). Answers whether the announcement went with it:
+ * then after commit only this instance's subscribers are told (`announceEvents(bus, true)`). The
+ * events are inserted first, so at commit the event head is always taken before the audit head.
  */
-export async function appendEventsAndAudit(tx: Executor, events: readonly NewIncidentEvent[], audits: readonly { actor: Actor | null; entry: AuditEntry }[]): Promise<void> {
+export async function appendEventsAndAudit(
+  tx: Executor,
+  bus: EventBus,
+  events: readonly NewIncidentEvent[],
+  audits: readonly { actor: Actor | null; entry: AuditEntry }[],
+): Promise<{ notified: boolean }> {
   if (!events.length) {
     if (audits.length) await tx.execute(pendingAuditInsert(audits));
-    return;
+    return { notified: false };
   }
-  if (!audits.length) return appendIncidentEvents(tx, events);
+  const notify = bus.notifyOnCommit(INCIDENT_EVENTS, {});
   // The main query reads e before a, so e's rows (and their deferred links) are queued first.
-  await tx.execute(sql`with e as (${incidentEventInsert(events)} returning 1), a as (${pendingAuditInsert(audits)} returning 1)
-    select (select count(*) from e) as events, (select count(*) from a) as audits`);
+  await tx.execute(sql`with e as (${incidentEventInsert(events)} returning 1)
+    ${audits.length ? sql`, a as (${pendingAuditInsert(audits)} returning 1)` : sql``}
+    select (select count(*) from e) as events ${audits.length ? sql`, (select count(*) from a) as audits` : sql``} ${notify ? sql`, ${notify} as announced` : sql``}`);
+  return { notified: notify !== null };
 }
 
 interface RawEvent {
@@ -122,7 +131,11 @@ export async function lastEventSeq(database: Database): Promise<number> {
   return Number(r?.seq ?? 0);
 }
 
-/** Tell every instance (through the bus) that new events are committed; each reads what it has not seen. */
-export async function announceEvents(bus: EventBus): Promise<void> {
-  await bus.publish(INCIDENT_EVENTS, {});
+/**
+ * Tell every instance (through the bus) that new events are committed; each reads what it has not
+ * seen. `notifiedInTransaction`: the other instances were told by the commit itself.
+ */
+export async function announceEvents(bus: EventBus, notifiedInTransaction = false): Promise<void> {
+  if (notifiedInTransaction) bus.publishLocal(INCIDENT_EVENTS, {});
+  else await bus.publish(INCIDENT_EVENTS, {});
 }

@@ -109,14 +109,14 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req, reply) => {
       const actor = actorOf(req);
       // The answer is stored in the intake's own transaction; events are announced after its commit.
-      let appended = false;
+      let appended = null as { notified: boolean } | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.intake(actor, req.body, tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
       // A replayed answer appended nothing: there is nothing to announce.
-      if (appended) await announceEvents(bus);
+      if (appended) await announceEvents(bus, appended.notified);
       return answer;
     },
   );
@@ -207,13 +207,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      let appended = false;
+      let appended = null as { notified: boolean } | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.dispatch(actor, req.params.id, req.body, tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
-      if (appended) await announceEvents(bus);
+      if (appended) await announceEvents(bus, appended.notified);
       return answer;
     },
   );
@@ -240,13 +240,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       const actor = actorOf(req);
       // A terminal that lost the answer (its connection, or the server, went down) retries with the same
       // key and gets the stored answer, not a conflict from the status it already set.
-      let appended = false;
+      let appended = null as { notified: boolean } | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId), tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 200, body };
       });
-      if (appended) await announceEvents(bus);
+      if (appended) await announceEvents(bus, appended.notified);
       return answer;
     },
   );

@@ -151,6 +151,25 @@ function near(point: { lon: number; lat: number }, radiusM: number) {
     and ST_DWithin(location::geography, ${at}::geography, ${radiusM})`;
 }
 
+/**
+ * The incident categories (a small configuration table read by every intake), kept for 30 s. A code
+ * not found re-reads at once, so a category added since is accepted without waiting.
+ */
+class CategoryCache {
+  private byCode = new Map<string, { code: string; police: boolean }>();
+  private readAt = 0;
+
+  async get(exec: Executor, code: string): Promise<{ code: string; police: boolean } | undefined> {
+    const fresh = Date.now() - this.readAt < 30_000;
+    if (!fresh || !this.byCode.has(code)) {
+      const list = await rows<{ code: string; police: boolean }>(exec, sql`select code, police from incident_category`);
+      this.byCode = new Map(list.map((c) => [c.code, c]));
+      this.readAt = Date.now();
+    }
+    return this.byCode.get(code);
+  }
+}
+
 type Emit = (e: Omit<NewIncidentEvent, 'at'>) => void;
 type Audit = (actor: Actor, entry: AuditEntry) => void;
 
@@ -164,8 +183,12 @@ export function createDispatchService(deps: {
   const { database, bus, lookup, now } = deps;
   const settings = { ...DEFAULT_DISPATCH_SETTINGS, ...deps.settings };
   const { db } = database;
-  /** Caller transactions in which a command appended events: the caller announces them after its commit. */
-  const appendedIn = new WeakSet<Tx>();
+  const categories = new CategoryCache();
+  /**
+   * Caller transactions in which a command appended events, and whether their announcement went with
+   * the commit: the caller announces them after its commit.
+   */
+  const appendedIn = new WeakMap<Tx, { notified: boolean }>();
 
   /**
    * Run a command in one transaction that appends incident events; announce them after commit so
@@ -179,22 +202,22 @@ export function createDispatchService(deps: {
     outer?: Tx,
   ): Promise<T> {
     const at = now();
-    let appended = false;
+    let appended = null as { notified: boolean } | null;
     const run = async (tx: Tx) => {
       const pending: NewIncidentEvent[] = [];
       const audits: { actor: Actor; entry: AuditEntry }[] = [];
       const value = await work(tx, at, (e) => pending.push({ ...e, at }), (actor, entry) => audits.push({ actor, entry }));
-      await appendEventsAndAudit(tx, pending, audits);
-      appended = pending.length > 0;
+      const { notified } = await appendEventsAndAudit(tx, bus, pending, audits);
+      appended = pending.length > 0 ? { notified } : null;
       return value;
     };
     if (outer) {
       const value = await run(outer);
-      if (appended) appendedIn.add(outer);
+      if (appended) appendedIn.set(outer, appended);
       return value;
     }
     const result = await db.transaction(run);
-    if (appended) await announceEvents(bus);
+    if (appended) await announceEvents(bus, appended.notified);
     return result;
   }
 
@@ -307,11 +330,12 @@ export function createDispatchService(deps: {
 
   return {
     settings,
-    appendedEvents: (tx: Tx) => appendedIn.has(tx),
+    /** Events appended in a caller's transaction (null: none), to announce after its commit. */
+    appendedEvents: (tx: Tx) => appendedIn.get(tx) ?? null,
 
     /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
     async intake(actor: Actor, input: IntakeBody, outer?: Tx) {
-      const [category] = await rows<{ code: string; police: boolean }>(outer ?? db, sql`select code, police from incident_category where code = ${input.category}`);
+      const category = await categories.get(outer ?? db, input.category);
       if (!category) throw unprocessable(`Unknown category ${input.category}; choose one from GET /api/incident-categories.`, [{ field: 'body.category', message: 'is not a known category' }]);
       const point = locate(input) ?? (input.address ? await geocodeAddress(outer ?? db, actor, input.address) : null);
       const chain = point ? lookup.resolve(point.lon, point.lat) : null;
