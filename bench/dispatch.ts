@@ -73,7 +73,7 @@ async function main() {
   // (a)
   const rec = await benchRecommend(UNITS);
   console.log(
-    `recommendation (${rec.units} units, k=10): ours p50=${rec.oursP50Us.toFixed(1)}µs p99=${rec.oursP99Us.toFixed(1)}µs | PostGIS KNN p50=${rec.postgisP50Us.toFixed(0)}µs p99=${rec.postgisP99Us.toFixed(0)}µs | identical=${(rec.identical * 100).toFixed(1)}%`,
+    `recommendation (${rec.units} units, k=10): ours p50=${rec.oursP50Us.toFixed(1)}µs p99=${rec.oursP99Us.toFixed(1)}µs | PostGIS KNN p50=${rec.postgisP50Us.toFixed(0)}µs p99=${rec.postgisP99Us.toFixed(0)}µs | identical=${(rec.identical * 100).toFixed(1)}% | yardstick, plain geokdbush on the same queries: p50=${rec.geokdbushP50Us.toFixed(1)}µs p99=${rec.geokdbushP99Us.toFixed(1)}µs`,
   );
 
   // (b)
@@ -330,7 +330,7 @@ async function main() {
     const ratio = e2eP99 / floorP99;
     const ok = rec.oursP99Us <= 20 && e2eP99 <= 3 * floorP99 && e2eP99 <= 50 && errors.length === 0 && lost === 0 && lostFloor === 0 && pingErrors === 0;
     console.log(
-      `bench dispatch: units=${UNITS} rec_ours_p99_us=${rec.oursP99Us.toFixed(1)} rec_postgis_p99_us=${rec.postgisP99Us.toFixed(0)} rec_ratio=${(rec.postgisP99Us / rec.oursP99Us).toFixed(1)} e2e_p50_ms=${e2eP50.toFixed(1)} e2e_p99_ms=${e2eP99.toFixed(1)} floor_p99_ms=${floorP99.toFixed(1)} ratio=${ratio.toFixed(2)} pings_per_s=${Math.round(pingRate)} errors=${errors.length + pingErrors} lost=${lost + lostFloor} ${ok ? 'PASS' : 'FAIL'}`,
+      `bench dispatch: units=${UNITS} rec_ours_p99_us=${rec.oursP99Us.toFixed(1)} rec_postgis_p99_us=${rec.postgisP99Us.toFixed(0)} rec_ratio=${(rec.postgisP99Us / rec.oursP99Us).toFixed(1)} rec_geokdbush_p99_us=${rec.geokdbushP99Us.toFixed(1)} e2e_p50_ms=${e2eP50.toFixed(1)} e2e_p99_ms=${e2eP99.toFixed(1)} floor_p99_ms=${floorP99.toFixed(1)} ratio=${ratio.toFixed(2)} pings_per_s=${Math.round(pingRate)} errors=${errors.length + pingErrors} lost=${lost + lostFloor} ${ok ? 'PASS' : 'FAIL'}`,
     );
     process.exitCode = ok ? 0 : 1;
   } finally {

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Role } from '@pingan/contracts';
 import { type Actor, assertCoversPath, coversPath } from '../../platform/access.js';
@@ -101,14 +101,18 @@ export function incidentRowOf(row: IncidentRow): IncidentRow {
   return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at), closed_at: row.closed_at ? new Date(row.closed_at) : null };
 }
 
+/** The dispatch_target row that applies at a path (an SQL expression): the nearest ancestor's, or itself. */
+function targetLookup(nodePath: SQL): SQL {
+  return sql`select t.* from dispatch_target t join jurisdiction_node n on n.id = t.node_id
+    where t.node_id = any(string_to_array(trim(both '/' from ${nodePath}::text), '/')::uuid[]) order by length(n.path) desc limit 1`;
+}
+
 /** The 1-3-5 targets of a node: the nearest ancestor (or itself) with a row, else the defaults. */
 export async function targetsFor(exec: Executor, nodePath: string): Promise<Targets> {
-  const ids = nodePath.split('/').filter(Boolean);
-  if (ids.length === 0) return DEFAULT_TARGETS;
+  if (!nodePath.split('/').some(Boolean)) return DEFAULT_TARGETS;
   const [t] = await rows<{ acknowledge_seconds: number; arrive_core_seconds: number; arrive_other_seconds: number; diversion_accept_seconds: number; warn_share: number }>(
     exec,
-    sql`select t.* from dispatch_target t join jurisdiction_node n on n.id = t.node_id
-        where t.node_id = any(${uuidArray(ids)}::uuid[]) order by length(n.path) desc limit 1`,
+    targetLookup(sql`${nodePath}`),
   );
   if (!t) return DEFAULT_TARGETS;
   return {
@@ -288,27 +292,27 @@ export function createDispatchService(deps: {
       const names = busy.map((b) => `${b.call_sign} (on ${b.busy_on})`);
       throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
     }
-    const targets = await targetsFor(tx, incident.node_path);
-    const arriveSeconds = incident.core ? targets.arriveCoreSeconds : targets.arriveOtherSeconds;
-    const timer = (seconds: number) => ({ warn: new Date(at.getTime() + seconds * targets.warnShare * 1000), due: new Date(at.getTime() + seconds * 1000) });
-    const ack = timer(targets.acknowledgeSeconds);
-    const arrive = timer(arriveSeconds);
     const history = JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }]);
-    // Every assignment, its two 1-3-5 timers and the incident's status in one statement. Units are out
+    // Every assignment, its two 1-3-5 timers (targets of the place: `targetsFor` in SQL) and the incident's status in one statement. Units are out
     // now: the incident is on scene if one already is there (support sent later), else dispatched (the
     // statement's snapshot does not see the new assignments, which are 'dispatched' anyway).
     const inserted = await rows<{ id: string; unit_id: string }>(
       tx,
-      sql`with a as (
+      sql`with tg as (
+            select coalesce(t.acknowledge_seconds, ${DEFAULT_TARGETS.acknowledgeSeconds})::float8 as ack,
+              coalesce(${incident.core ? sql`t.arrive_core_seconds` : sql`t.arrive_other_seconds`}, ${incident.core ? DEFAULT_TARGETS.arriveCoreSeconds : DEFAULT_TARGETS.arriveOtherSeconds})::float8 as arrive,
+              coalesce(t.warn_share, ${DEFAULT_TARGETS.warnShare})::float8 as warn_share
+            from (select 1) as one left join lateral (${targetLookup(sql`${incident.node_path}`)}) t on true),
+          a as (
             insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
             select ${incidentId}::uuid, (u->>'unitId')::uuid, 'dispatched', u->>'role', u->>'reason', ${at}::timestamptz, ${history}::jsonb
             from jsonb_array_elements(${JSON.stringify(body.units.map((u) => ({ unitId: u.unitId, role: u.role, reason: u.reason ?? null })))}::jsonb) as u
             returning id, unit_id),
           t as (
             insert into incident_timer (incident_id, assignment_id, kind, started_at, warn_at, due_at)
-            select ${incidentId}::uuid, a.id, k.kind, ${at}::timestamptz, k.warn_at, k.due_at
-            from a cross join (values ('acknowledge', ${ack.warn}::timestamptz, ${ack.due}::timestamptz),
-                                      ('arrive', ${arrive.warn}::timestamptz, ${arrive.due}::timestamptz)) as k(kind, warn_at, due_at)),
+            select ${incidentId}::uuid, a.id, k.kind, ${at}::timestamptz,
+              ${at}::timestamptz + make_interval(secs => k.seconds * tg.warn_share), ${at}::timestamptz + make_interval(secs => k.seconds)
+            from a cross join tg cross join lateral (values ('acknowledge', tg.ack), ('arrive', tg.arrive)) as k(kind, seconds)),
           i as (
             update incident set updated_at = ${at}::timestamptz, status = case when exists (
               select 1 from incident_assignment where incident_id = ${incidentId}::uuid and status in ('on_scene', 'returning')) then 'on_scene' else 'dispatched' end
