@@ -314,6 +314,13 @@ function hav(lon1: number, lat1: number, cosLat1: number, lon2: number, lat2: nu
   // The same expression as distanceM, so metresOfHav(hav(…)) === distanceM(…).
   return sLat ** 2 + cosLat1 * cosLat2 * sLon ** 2;
 }
+/** The unit vector of a point on the sphere, written at `3 * pos` (sin²(θ/2) = |a − b|² / 4 for unit vectors a, b). */
+function setUnitVector(out: Float64Array, pos: number, lon: number, lat: number): void {
+  const c = Math.cos(lat * RAD);
+  out[3 * pos] = c * Math.cos(lon * RAD);
+  out[3 * pos + 1] = c * Math.sin(lon * RAD);
+  out[3 * pos + 2] = Math.sin(lat * RAD);
+}
 const metresOfHav = (h: number) => 2 * EARTH_R * Math.asin(Math.min(1, Math.sqrt(h)));
 function havOfMetres(m: number): number {
   if (!(m < Math.PI * EARTH_R)) return Infinity;
@@ -337,9 +344,11 @@ export class PositionStore {
   /** kd position → entry, and the cosine of the indexed latitude by kd position. */
   private slotEntries: LiveEntry[] = [];
   private slotCos = new Float64Array(0);
-  /** Current position by kd position (for units still within the drift limit), and whether it is live. */
-  private slotLon = new Float64Array(0);
-  private slotLat = new Float64Array(0);
+  /**
+   * Current position by kd position (for units still within the drift limit) as a unit vector (x, y, z):
+   * the haversine term is a quarter of the squared chord, so ranking a point needs no trigonometry.
+   */
+  private slotXyz = new Float64Array(0);
   private slotLive = new Uint8Array(0);
   private loose: LiveEntry[] = [];
   private maxDriftM = 0;
@@ -354,6 +363,9 @@ export class PositionStore {
   private qLon = 0;
   private qLat = 0;
   private qCos = 1;
+  private qX = 0;
+  private qY = 0;
+  private qZ = 0;
   private qK = 0;
   private qCount = 0;
   private qMaxH = Infinity;
@@ -417,8 +429,7 @@ export class PositionStore {
           cur.loose = true;
           this.loose.push(cur);
         } else {
-          this.slotLon[pos] = cur.lon;
-          this.slotLat[pos] = cur.lat;
+          setUnitVector(this.slotXyz, pos, cur.lon, cur.lat);
           if (drift > this.maxDriftM) this.maxDriftM = drift;
         }
       }
@@ -518,8 +529,7 @@ export class PositionStore {
     index.finish();
     const slotEntries = new Array<LiveEntry>(n);
     const slotCos = new Float64Array(n);
-    const slotLon = new Float64Array(n);
-    const slotLat = new Float64Array(n);
+    const slotXyz = new Float64Array(3 * n);
     const slotLive = new Uint8Array(n);
     const bbox = new Float64Array([Infinity, -Infinity, Infinity, -Infinity]);
     for (let pos = 0; pos < n; pos++) {
@@ -528,8 +538,7 @@ export class PositionStore {
       slotEntries[pos] = e;
       const x = index.coords[2 * pos]!;
       const y = index.coords[2 * pos + 1]!;
-      slotLon[pos] = x;
-      slotLat[pos] = y;
+      setUnitVector(slotXyz, pos, x, y);
       slotLive[pos] = 1;
       const c = Math.cos(y * RAD);
       slotCos[pos] = c;
@@ -542,8 +551,7 @@ export class PositionStore {
     this.index = n === 0 ? null : index;
     this.slotEntries = slotEntries;
     this.slotCos = slotCos;
-    this.slotLon = slotLon;
-    this.slotLat = slotLat;
+    this.slotXyz = slotXyz;
     this.slotLive = slotLive;
     this.loose = [];
     this.maxDriftM = 0;
@@ -569,6 +577,9 @@ export class PositionStore {
     this.qLon = lon;
     this.qLat = lat;
     this.qCos = Math.cos(lat * RAD);
+    this.qX = this.qCos * Math.cos(lon * RAD);
+    this.qY = this.qCos * Math.sin(lon * RAD);
+    this.qZ = Math.sin(lat * RAD);
     this.qK = k;
     this.qCount = 0;
     this.qMaxH = havOfMetres(maxDistanceM);
@@ -606,7 +617,8 @@ export class PositionStore {
           heading: p.heading,
           ageMs,
           stale: ageMs > staleMs,
-          distanceM: metresOfHav(this.topH[i]!),
+          // Ranked by the chord (no trigonometry); the metres given are the haversine's, as distanceM says.
+          distanceM: distanceM(lon, lat, p.lon, p.lat),
         };
       }
       return hits;
@@ -749,11 +761,11 @@ export class PositionStore {
   /** An indexed point, keyed by where the unit is now (it may have moved a little since the build). */
   private pushPoint(coords: Float64Array | ArrayLike<number>, pos: number): void {
     if (this.slotLive[pos] === 0) return; // removed, or moved too far (then it is on the linear list)
-    const cx = this.slotLon[pos]!;
-    const cy = this.slotLat[pos]!;
-    const h = cx === coords[2 * pos] && cy === coords[2 * pos + 1]
-      ? hav(this.qLon, this.qLat, this.qCos, cx, cy, this.slotCos[pos]!)
-      : hav(this.qLon, this.qLat, this.qCos, cx, cy, Math.cos(cy * RAD));
+    const v = this.slotXyz;
+    const dx = v[3 * pos]! - this.qX;
+    const dy = v[3 * pos + 1]! - this.qY;
+    const dz = v[3 * pos + 2]! - this.qZ;
+    const h = (dx * dx + dy * dy + dz * dz) / 4;
     if (h > this.qMaxH) return;
     this.push(h, -pos - 1);
   }
