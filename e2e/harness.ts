@@ -275,3 +275,21 @@ export async function startHarness(): Promise<Harness> {
     },
   };
 }
+
+/**
+ * Choose an option of the open Ant Design select: click it, then wait until the list has closed (its
+ * closing animation would take a click meant for the button under it). A click that landed while the
+ * list was still opening is repeated.
+ */
+export async function chooseOption(page: Page, text: string): Promise<void> {
+  const open = page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden)');
+  for (let attempt = 0; ; attempt++) {
+    await page.locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option', { hasText: text }).first().click();
+    try {
+      await open.first().waitFor({ state: 'hidden', timeout: 2000 });
+      return;
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
+}

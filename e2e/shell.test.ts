@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { DEMO_PASSWORD, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
+import { DEMO_PASSWORD, chooseOption, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(skip);
@@ -123,7 +123,7 @@ describe('web shell', { skip }, () => {
     await page.getByTestId('users-displayname').fill('测试 网格员');
     await page.getByTestId('users-password').fill('a-long-enough-password');
     await page.getByTestId('users-role').click();
-    await page.locator('.ant-select-item-option', { hasText: '网格员' }).first().click();
+    await chooseOption(page, '网格员');
     await page.locator('.ant-modal-footer .ant-btn-primary').click();
     await page.getByText(username).first().waitFor();
     assert.equal(sent.length, 1);
