@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { labelPoint } from '../apps/web/src/map/geo.js';
 import type { AreaGeometry } from '../apps/web/src/api/types.js';
-import { screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
+import { apiOf, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(skip);
@@ -22,23 +22,6 @@ if (skip) console.log(skip);
 async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, name) });
-}
-
-/** JSON from the API with the page's session (and its CSRF token for writes). */
-async function apiOf(page: Page) {
-  const me = (await (await page.request.get('/api/auth/me')).json()) as { csrfToken: string };
-  return {
-    get: async <T>(url: string): Promise<T> => {
-      const r = await page.request.get(url);
-      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
-      return (await r.json()) as T;
-    },
-    post: async <T>(url: string, data: unknown): Promise<T> => {
-      const r = await page.request.post(url, { data, headers: { 'x-csrf-token': me.csrfToken } });
-      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
-      return (await r.json()) as T;
-    },
-  };
 }
 
 /** Metres → degrees near a latitude. */

@@ -13,6 +13,7 @@
  *   PINGAN_E2E_NO_BUILD=1 don't build apps/web when apps/web/dist is missing
  *   PINGAN_E2E_KEEP=1     keep the temporary data directory after the run
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -292,4 +293,21 @@ export async function chooseOption(page: Page, text: string): Promise<void> {
       if (attempt >= 2) throw err;
     }
   }
+}
+
+/** JSON from the API with the page's session (and its CSRF token for writes). */
+export async function apiOf(page: Page) {
+  const me = (await (await page.request.get('/api/auth/me')).json()) as { csrfToken: string };
+  return {
+    get: async <T>(url: string): Promise<T> => {
+      const r = await page.request.get(url);
+      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
+      return (await r.json()) as T;
+    },
+    post: async <T>(url: string, data: unknown): Promise<T> => {
+      const r = await page.request.post(url, { data, headers: { 'x-csrf-token': me.csrfToken } });
+      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
+      return (await r.json()) as T;
+    },
+  };
 }

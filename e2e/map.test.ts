@@ -16,26 +16,10 @@ import type { Page } from 'playwright-core';
 import { buildPmtiles, solidPng } from '../apps/server/src/testing/pmtiles.js';
 import { labelPoint } from '../apps/web/src/map/geo.js';
 import type { AreaGeometry } from '../apps/web/src/api/types.js';
-import { skipReason, startHarness, type Harness } from './harness.js';
+import { apiOf, skipReason, startHarness, type Harness } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(skip);
-
-async function apiOf(page: Page) {
-  const me = (await (await page.request.get('/api/auth/me')).json()) as { csrfToken: string };
-  return {
-    get: async <T>(url: string): Promise<T> => {
-      const r = await page.request.get(url);
-      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
-      return (await r.json()) as T;
-    },
-    post: async <T>(url: string, data: unknown): Promise<T> => {
-      const r = await page.request.post(url, { data, headers: { 'x-csrf-token': me.csrfToken } });
-      assert.ok(r.ok(), `${url} → ${r.status()} ${await r.text()}`);
-      return (await r.json()) as T;
-    },
-  };
-}
 
 /** The RGB of a pixel of the page's map canvas (the map keeps its drawing buffer). */
 async function pixel(page: Page, testId: string, x: number, y: number): Promise<[number, number, number]> {
