@@ -74,3 +74,17 @@ export const InstructionBody = z
 
 export const AUDIO_TYPES = ['audio/mpeg', 'audio/wav', 'audio/x-wav', 'audio/ogg', 'audio/webm', 'audio/amr', 'audio/mp4', 'audio/aac'];
 export const AUDIO_MAX_BYTES = 10 * 1024 * 1024;
+
+// ---- answers of the commands (what the routes send back, as OpenAPI documents them) ----------------
+
+const Uuid = z.string().uuid();
+const AssignmentCreated = z.object({ assignmentId: Uuid, unitId: Uuid });
+export const DispatchAnswer = z.object({ incidentId: Uuid, assignments: z.array(AssignmentCreated) });
+export const ReassignAnswer = DispatchAnswer.extend({ cancelled: Uuid });
+export const MergeAnswer = z.object({ id: Uuid, mergedInto: Uuid, callsMoved: z.number().int() });
+export const UnmergeAnswer = z.object({ id: Uuid, callsReturned: z.number().int() });
+export const StatusAnswer = z.object({ assignmentId: Uuid, status: z.string(), incidentStatus: z.string() });
+export const CloseAnswer = z.object({ id: Uuid, status: z.literal('closed') });
+export const DivertAnswer = z.object({ diversionId: Uuid });
+export const DiversionStepAnswer = z.object({ diversionId: Uuid, status: z.enum(['accepted', 'handled']) });
+export const InstructionAnswer = z.object({ incidentId: Uuid, supervision: z.string().nullable() });

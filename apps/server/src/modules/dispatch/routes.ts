@@ -16,6 +16,7 @@ import { appendIncidentEvents, announceEvents, eventsOfIncident } from './events
 import {
   ACTIVE_ASSIGNMENT,
   AUDIO_MAX_BYTES, AUDIO_TYPES, CloseBody, DispatchBody, DivertBody, DiversionReportBody, InstructionBody, IntakeBody, MergeBody, StatusBody,
+  CloseAnswer, DispatchAnswer, DivertAnswer, DiversionStepAnswer, InstructionAnswer, MergeAnswer, ReassignAnswer, StatusAnswer, UnmergeAnswer,
 } from './model.js';
 import { incidentDetail, presentIncidentSummary, terminalBriefing } from './presenter.js';
 import { RealtimeHub, type Subscriber } from './realtime.js';
@@ -203,7 +204,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     '/api/incidents/:id/dispatch',
     {
       config: { access: { roles: dispatchers } },
-      schema: { tags: ['dispatch'], summary: 'Send one or many units; pushes the incident to their terminals (honours Idempotency-Key)', params: IdParams, body: DispatchBody, response: { 201: Ok, ...ApiErrorSchemas } },
+      schema: { tags: ['dispatch'], summary: 'Send one or many units; pushes the incident to their terminals (honours Idempotency-Key)', params: IdParams, body: DispatchBody, response: { 201: DispatchAnswer, ...ApiErrorSchemas } },
     },
     async (req, reply) => {
       const actor = actorOf(req);
@@ -220,13 +221,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
 
   app.post(
     '/api/incidents/:id/merge',
-    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Merge this (duplicate) incident into another; reversible', params: IdParams, body: MergeBody, response: { 200: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Merge this (duplicate) incident into another; reversible', params: IdParams, body: MergeBody, response: { 200: MergeAnswer, ...ApiErrorSchemas } } },
     async (req) => dispatch.merge(actorOf(req), req.params.id, req.body.intoIncidentId),
   );
 
   app.post(
     '/api/incidents/:id/unmerge',
-    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Undo a merge: the calls of this incident return to it', params: IdParams, response: { 200: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Undo a merge: the calls of this incident return to it', params: IdParams, response: { 200: UnmergeAnswer, ...ApiErrorSchemas } } },
     async (req) => dispatch.unmerge(actorOf(req), req.params.id),
   );
 
@@ -234,7 +235,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     '/api/assignments/:id/status',
     {
       config: { access: { roles: responders } },
-      schema: { tags: ['dispatch'], summary: "A unit's status (acknowledged, en route, on scene, cleared …) with time, actor and position (honours Idempotency-Key)", params: IdParams, body: StatusBody, response: { 200: Ok, ...ApiErrorSchemas } },
+      schema: { tags: ['dispatch'], summary: "A unit's status (acknowledged, en route, on scene, cleared …) with time, actor and position (honours Idempotency-Key)", params: IdParams, body: StatusBody, response: { 200: StatusAnswer, ...ApiErrorSchemas } },
     },
     async (req, reply) => {
       const actor = actorOf(req);
@@ -308,7 +309,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
         summary: 'Reassign: cancel a unit that has not arrived and send another in its place',
         params: IdParams,
         body: z.object({ unitId: z.string().uuid(), reason: z.string().trim().max(200).optional() }),
-        response: { 201: Ok, ...ApiErrorSchemas },
+        response: { 201: ReassignAnswer, ...ApiErrorSchemas },
       },
     },
     async (req, reply) => {
@@ -319,13 +320,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
 
   app.post(
     '/api/incidents/:id/close',
-    { config: { access: { roles: closers } }, schema: { tags: ['dispatch'], summary: 'Close with a disposition and a short result', params: IdParams, body: CloseBody, response: { 200: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: closers } }, schema: { tags: ['dispatch'], summary: 'Close with a disposition and a short result', params: IdParams, body: CloseBody, response: { 200: CloseAnswer, ...ApiErrorSchemas } } },
     async (req) => dispatch.close(actorOf(req), req.params.id, req.body),
   );
 
   app.post(
     '/api/incidents/:id/divert',
-    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Divert a non-police incident to a partner department (联调联处)', params: IdParams, body: DivertBody, response: { 201: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: dispatchers } }, schema: { tags: ['dispatch'], summary: 'Divert a non-police incident to a partner department (联调联处)', params: IdParams, body: DivertBody, response: { 201: DivertAnswer, ...ApiErrorSchemas } } },
     async (req, reply) => {
       reply.code(201);
       return dispatch.divert(actorOf(req), req.params.id, req.body.departmentId, req.body.note);
@@ -356,13 +357,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
 
   app.post(
     '/api/diversions/:id/accept',
-    { config: { access: { roles: partners } }, schema: { tags: ['dispatch'], summary: 'Partner department accepts a diverted incident', params: IdParams, response: { 200: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: partners } }, schema: { tags: ['dispatch'], summary: 'Partner department accepts a diverted incident', params: IdParams, response: { 200: DiversionStepAnswer, ...ApiErrorSchemas } } },
     async (req) => dispatch.diversionStep(actorOf(req), req.params.id, 'accept'),
   );
 
   app.post(
     '/api/diversions/:id/report',
-    { config: { access: { roles: partners } }, schema: { tags: ['dispatch'], summary: 'Partner department reports back what it did; the incident closes', params: IdParams, body: DiversionReportBody, response: { 200: Ok, ...ApiErrorSchemas } } },
+    { config: { access: { roles: partners } }, schema: { tags: ['dispatch'], summary: 'Partner department reports back what it did; the incident closes', params: IdParams, body: DiversionReportBody, response: { 200: DiversionStepAnswer, ...ApiErrorSchemas } } },
     async (req) => dispatch.diversionStep(actorOf(req), req.params.id, 'report', req.body.report),
   );
 
@@ -370,7 +371,7 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     '/api/incidents/:id/instructions',
     {
       config: { access: { roles: ['admin', 'dispatcher', 'station_leader'] } },
-      schema: { tags: ['dispatch'], summary: 'Leaders attach an instruction and/or mark the incident supervised (normal / yellow / red)', params: IdParams, body: InstructionBody, response: { 200: Ok, ...ApiErrorSchemas } },
+      schema: { tags: ['dispatch'], summary: 'Leaders attach an instruction and/or mark the incident supervised (normal / yellow / red)', params: IdParams, body: InstructionBody, response: { 200: InstructionAnswer, ...ApiErrorSchemas } },
     },
     async (req) => dispatch.instruct(actorOf(req), req.params.id, req.body.text, req.body.supervision),
   );

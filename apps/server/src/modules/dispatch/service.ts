@@ -602,7 +602,7 @@ export function createDispatchService(deps: {
         }
         emit({ incidentId: d.incident_id, type: step === 'accept' ? 'diversion_accepted' : 'diversion_reported', actorId: actor.userId, nodePath: incident.node_path, data: { diversionId, report: report ?? null } });
         audit(actor, { action: `incident.diversion_${step}`, entityType: 'incident_diversion', entityId: diversionId, nodePath: incident.node_path });
-        return { diversionId, status: step === 'accept' ? 'accepted' : 'handled' };
+        return { diversionId, status: step === 'accept' ? ('accepted' as const) : ('handled' as const) };
       });
     },
 
