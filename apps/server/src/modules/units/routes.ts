@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifySchemaCompiler } from 'fastify';
-import { validatorCompiler } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Crs } from '@pingan/contracts';
 import { assertCoversNode, assertCoversPath, nodePathOf, type Actor } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
@@ -16,6 +16,7 @@ import {
   UpdateUnitBody,
 } from './http.js';
 import { patrolRoutes } from './patrol-routes.js';
+import { ScannedPositions, scanPositionsBody } from './positions-scan.js';
 import { STORED, type LiveView, type Ping } from './positions.js';
 import { canOperate, createUnitService, UNIT_ROLES, UNIT_TYPES } from './service.js';
 import { unitsRuntime, type Sender } from './runtime.js';
@@ -80,14 +81,51 @@ export function fastPositionsBody(body: unknown): z.infer<typeof PositionsBody> 
   return body as z.infer<typeof PositionsBody>;
 }
 
-/** The route's validator: the fast path for the body, zod for everything else (and for every error). */
+/** The route's validator: a body the scanner read is valid already; then the fast check; zod for everything else (and for every error). */
 function positionsValidator<S>(route: { schema: S; method: string; url: string; httpPart?: string }): ReturnType<FastifySchemaCompiler<S>> {
   const viaZod = validatorCompiler({ ...route, schema: route.schema as unknown as z.ZodType });
   if (route.httpPart !== 'body') return viaZod;
   return (data: unknown) => {
+    if (data instanceof ScannedPositions) return { value: data };
     const fast = fastPositionsBody(data);
     return fast ? { value: fast } : viaZod(data);
   };
+}
+
+/**
+ * The batch's points as track rows in WGS-84, each with its unit (the point's, else `defaultUnit`).
+ * A scanned batch's points are track rows already and are completed in place.
+ */
+export function pingsOf(body: z.infer<typeof PositionsBody>, defaultUnit: string | undefined): Ping[] {
+  const points = body.points;
+  const n = points.length;
+  const wgs = body.crs === 'WGS84';
+  const scanned = body instanceof ScannedPositions ? body.points : null;
+  const pings = scanned ?? new Array<Ping>(n);
+  for (let i = 0; i < n; i++) {
+    const p = points[i]!;
+    const unitId = p.unitId || defaultUnit;
+    if (!unitId) throw invalid(`body.points.${i}.unitId`, 'name the unit (in the point, the batch or the ticket)');
+    let lon = p.lon;
+    let lat = p.lat;
+    if (!wgs && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
+      try {
+        [lon, lat] = toWgs84(lon, lat, body.crs);
+      } catch {
+        lon = Number.NaN;
+      }
+    }
+    if (scanned) {
+      const ping = scanned[i]!;
+      ping.unitId = unitId;
+      ping.lon = lon;
+      ping.lat = lat;
+    } else {
+      const t = typeof p.t === 'number' ? p.t : Date.parse(p.t);
+      pings[i] = { unitId, t, lon, lat, accuracy: p.accuracy ?? null, speed: p.speed ?? null, heading: p.heading ?? null };
+    }
+  }
+  return pings;
 }
 
 function staffNow(staffing: { from: string; to: string; staff: number }[], now: Date): number {
@@ -256,66 +294,58 @@ export function unitsRoutes(app: ZodApp, ctx: AppContext): void {
     },
   );
 
-  app.post(
-    '/api/units/positions',
-    {
-      // Authenticated here, not by the access hook: a terminal ticket (`Authorization: Ticket …`)
-      // or a session of someone who may operate the unit (a member, or duty staff above it).
-      config: { access: { public: true } },
-      validatorCompiler: positionsValidator,
-      schema: {
-        tags: ['units'],
-        summary: 'Report positions (batched); answered after they are committed, with what each rule did',
-        body: PositionsBody,
-        response: { 200: PositionsAnswer, ...ApiErrorSchemas },
+  // The batch route reads its own bytes (positions-scan.ts); any other body goes to the ordinary JSON
+  // parser. In a scope of its own, so no other route's parsing changes.
+  void app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    const jsonParser = scope.getDefaultJsonParser('error', 'error');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+      const raw = body as Buffer;
+      const scanned = scanPositionsBody(raw);
+      if (scanned) done(null, scanned);
+      else jsonParser(req, raw.toString('utf8'), done);
+    });
+    scope.post(
+      '/api/units/positions',
+      {
+        // Authenticated here, not by the access hook: a terminal ticket (`Authorization: Ticket …`)
+        // or a session of someone who may operate the unit (a member, or duty staff above it).
+        config: { access: { public: true } },
+        validatorCompiler: positionsValidator,
+        schema: {
+          tags: ['units'],
+          summary: 'Report positions (batched); answered after they are committed, with what each rule did',
+          body: PositionsBody,
+          response: { 200: PositionsAnswer, ...ApiErrorSchemas },
+        },
       },
-    },
-    async (req) => {
-      const h = req.headers.authorization;
-      let sender: Sender;
-      if (typeof h === 'string' && h.startsWith('Ticket ')) {
-        const claims = await ctx.auth.verifyTicket(h.slice(7).trim(), 'terminal');
-        if (!claims?.unitId) throw unauthorized('The terminal ticket is invalid, expired or not bound to a unit: get a new one.');
-        sender = { kind: 'ticket', userId: claims.sub, unitId: claims.unitId };
-      } else if (req.actor) {
-        if (req.authSession?.viaCookie) {
-          const presented = req.headers['x-csrf-token'];
-          if (!ctx.auth.checkCsrf(req.authSession.tokenHash, typeof presented === 'string' ? presented : undefined)) {
-            throw new DomainError(403, 'csrf', 'The request lacks a valid x-csrf-token header; reload the page and try again.');
+      async (req) => {
+        const h = req.headers.authorization;
+        let sender: Sender;
+        if (typeof h === 'string' && h.startsWith('Ticket ')) {
+          const claims = await ctx.auth.verifyTicket(h.slice(7).trim(), 'terminal');
+          if (!claims?.unitId) throw unauthorized('The terminal ticket is invalid, expired or not bound to a unit: get a new one.');
+          sender = { kind: 'ticket', userId: claims.sub, unitId: claims.unitId };
+        } else if (req.actor) {
+          if (req.authSession?.viaCookie) {
+            const presented = req.headers['x-csrf-token'];
+            if (!ctx.auth.checkCsrf(req.authSession.tokenHash, typeof presented === 'string' ? presented : undefined)) {
+              throw new DomainError(403, 'csrf', 'The request lacks a valid x-csrf-token header; reload the page and try again.');
+            }
           }
+          sender = { kind: 'session', userId: req.actor.userId };
+        } else {
+          throw unauthorized('Send a terminal ticket (Authorization: Ticket …) or log in.');
         }
-        sender = { kind: 'session', userId: req.actor.userId };
-      } else {
-        throw unauthorized('Send a terminal ticket (Authorization: Ticket …) or log in.');
-      }
-      const body = req.body;
-      const defaultUnit = body.unitId ?? (sender.kind === 'ticket' ? sender.unitId : undefined);
-      const points = body.points;
-      const n = points.length;
-      const pings = new Array<Ping>(n);
-      const wgs = body.crs === 'WGS84';
-      for (let i = 0; i < n; i++) {
-        const p = points[i]!;
-        const unitId = p.unitId ?? defaultUnit;
-        if (!unitId) throw invalid(`body.points.${i}.unitId`, 'name the unit (in the point, the batch or the ticket)');
-        const t = typeof p.t === 'number' ? p.t : Date.parse(p.t);
-        let lon = p.lon;
-        let lat = p.lat;
-        if (!wgs && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
-          try {
-            [lon, lat] = toWgs84(lon, lat, body.crs);
-          } catch {
-            lon = Number.NaN;
-          }
-        }
-        pings[i] = { unitId, t, lon, lat, accuracy: p.accuracy ?? null, speed: p.speed ?? null, heading: p.heading ?? null };
-      }
-      const counts = await runtime.ingest(sender, pings);
-      let stored = 0;
-      for (const o of STORED) stored += counts[o];
-      return { received: n, stored, counts, serverTime: ctx.now().toISOString() };
-    },
-  );
+        const body = req.body;
+        const pings = pingsOf(body, body.unitId ?? (sender.kind === 'ticket' ? sender.unitId : undefined));
+        const counts = await runtime.ingest(sender, pings);
+        let stored = 0;
+        for (const o of STORED) stored += counts[o];
+        return { received: pings.length, stored, counts, serverTime: ctx.now().toISOString() };
+      },
+    );
+  });
 
   app.post(
     '/api/units/reach',

@@ -20,7 +20,7 @@ const Settings = z.object({
   PINGAN_AVL_FLUSH_ROWS: z.coerce.number().int().min(1).default(2000),
   PINGAN_AVL_LINGER_MS: z.coerce.number().min(0).default(2),
   /** Flushes at once on PostgreSQL (the embedded engine has one connection: always 1). */
-  PINGAN_AVL_FLUSH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(3),
+  PINGAN_AVL_FLUSH_CONCURRENCY: z.coerce.number().int().min(1).max(8).default(4),
   PINGAN_AVL_PUBLISH_MS: z.coerce.number().min(50).default(250),
   PINGAN_REACH_SPEED_KMH: z.coerce.number().positive().default(30),
 });

@@ -8,7 +8,8 @@ import { unitsRuntime } from './runtime.js';
 import { partitionName } from './writer.js';
 import fc from 'fast-check';
 import { PositionsBody } from './http.js';
-import { fastPositionsBody, isUuid, UUID_PATTERN } from './routes.js';
+import { fastPositionsBody, isUuid, pingsOf, UUID_PATTERN } from './routes.js';
+import { scanPositionsBody } from './positions-scan.js';
 
 const NOW = Date.UTC(2025, 5, 2, 2, 0, 0); // 2025-06-02 10:00 in China
 const ping = (t: number, lon: number, lat: number): Ping => ({ unitId: 'u1', t, lon, lat, accuracy: null, speed: null, heading: null });
@@ -306,6 +307,126 @@ describe('positions body fast path', () => {
     assert.ok(fastPositionsBody({ points }));
     assert.ok(fastPositionsBody({ crs: 'GCJ02', unitId: U, points: [{ t: '2025-06-02T02:00:00Z', lon: 118.5, lat: 37, accuracy: null }] }));
     assert.equal(fastPositionsBody({ points: [] }), null);
+  });
+});
+
+describe('positions body scanner', () => {
+  const U = '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b';
+  const rand = (seed: number) => {
+    let x = seed >>> 0 || 1;
+    return () => ((x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x6d2b79f5) >>> 0) / 4294967296);
+  };
+  /** JSON text of a value with random (valid) whitespace and number spellings: 5 as 5, 5.0, 5e0 or 0.5E1. */
+  function jsonText(v: unknown, r: () => number): string {
+    const ws = () => ['', ' ', '\n  ', '\t', '\r\n'][Math.floor(r() * 5)]!;
+    if (typeof v === 'number') {
+      const k = Math.floor(r() * 4);
+      if (k === 1) return v.toExponential();
+      if (k === 2 && Math.abs(v) < 1e21) return v.toFixed(Math.floor(r() * 12));
+      if (k === 3) return v.toExponential().replace('e', 'E');
+      return JSON.stringify(v);
+    }
+    if (Array.isArray(v)) return `[${ws()}${v.map((x) => jsonText(x, r)).join(`${ws()},${ws()}`)}${ws()}]`;
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      return `{${ws()}${entries.map(([k, x]) => `${JSON.stringify(k)}${ws()}:${ws()}${jsonText(x, r)}`).join(`${ws()},${ws()}`)}${ws()}}`;
+    }
+    return JSON.stringify(v);
+  }
+  /** What the ordinary path makes of a text: the track rows, or null when JSON.parse or zod rejects it. */
+  function ordinary(text: string): Ping[] | null {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null; // not JSON (the generator spells Infinity as numbers cannot be)
+    }
+    const parsed = PositionsBody.safeParse(json);
+    return parsed.success ? pingsOf(parsed.data, parsed.data.unitId ?? U) : null;
+  }
+  // Mostly what terminals send, sometimes what the schema rejects or the scanner leaves alone.
+  const often = <T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>) => fc.oneof({ arbitrary: usual, weight: 12 }, { arbitrary: odd, weight: 1 });
+  const point = fc.record(
+    {
+      t: often(fc.oneof(fc.integer({ min: 0, max: 2e12 }), fc.double({ noNaN: true }), fc.constant('2025-06-02T02:00:00Z')), fc.constantFrom('yesterday', 'x'.repeat(41), null)),
+      lon: often(fc.oneof(fc.double({ min: -200, max: 200, noNaN: true }), fc.integer({ min: -180, max: 180 })), fc.constantFrom('118.5', null)),
+      lat: often(fc.double({ min: -100, max: 100, noNaN: true }), fc.constant(undefined)),
+      accuracy: often(fc.oneof(fc.double({ min: 0, max: 50, noNaN: true }), fc.constant(null), fc.constant(undefined)), fc.double({ min: -5, max: -0.001 })),
+      speed: often(fc.oneof(fc.double({ min: 0, max: 50, noNaN: true }), fc.constant(null), fc.constant(undefined)), fc.constant(-1)),
+      heading: often(fc.oneof(fc.double({ noNaN: true }), fc.constant(null), fc.constant(undefined)), fc.boolean()),
+      unitId: often(
+        fc.oneof(fc.constant(U), fc.uuid(), fc.constant('00000000-0000-0000-0000-000000000000'), fc.constant(undefined)),
+        fc.oneof(fc.constant(U.toUpperCase()), fc.string({ maxLength: 40 })),
+      ),
+      extra: often(fc.constant(undefined), fc.constant(1)),
+    },
+    { requiredKeys: ['t', 'lon', 'lat', 'accuracy', 'speed', 'heading', 'unitId', 'extra'] },
+  );
+  const body = fc.record(
+    {
+      unitId: often(fc.oneof(fc.constant(U), fc.uuid(), fc.constant(undefined)), fc.constant(null)),
+      crs: often(fc.constantFrom('WGS84', 'GCJ02', 'BD09', undefined), fc.constant('wgs84')),
+      points: often(fc.array(point, { minLength: 1, maxLength: 5 }), fc.constantFrom(null, [])),
+    },
+    { requiredKeys: ['unitId', 'crs', 'points'] },
+  );
+
+  it('reads exactly what JSON.parse and zod read, or leaves the body to them', () => {
+    let scanned = 0;
+    fc.assert(
+      fc.property(body, fc.integer(), (b, seed) => {
+        const text = jsonText(b, rand(seed));
+        const fast = scanPositionsBody(Buffer.from(text));
+        const slow = ordinary(text);
+        if (fast === null) return;
+        scanned++;
+        assert.ok(slow, `the scanner accepted what zod rejects: ${text}`);
+        assert.deepEqual(pingsOf(fast, fast.unitId ?? U), slow, text);
+      }),
+      { numRuns: 4000 },
+    );
+    assert.ok(scanned > 200, `only ${scanned} bodies took the scanner`);
+  });
+
+  it('reads every finite number as JSON.parse does (exact, also past 15 digits and with exponents)', () => {
+    const spellings = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => JSON.stringify(x)),
+      fc.tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 20 })).map(([x, d]) => x.toFixed(d)),
+      fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.integer({ min: 0, max: 30 }), fc.boolean()).map(([m, d, neg]) => {
+        const digits = m.toString().padStart(d + 1, '0');
+        return `${neg ? '-' : ''}${d ? `${digits.slice(0, -d)}.${digits.slice(-d)}` : digits}`;
+      }),
+    );
+    fc.assert(
+      fc.property(spellings, (num) => {
+        const text = `{"points":[{"unitId":"${U}","t":0,"lon":${num},"lat":${num}}]}`;
+        const fast = scanPositionsBody(Buffer.from(text));
+        assert.ok(fast, num);
+        assert.ok(Object.is(fast.points[0]!.lon, JSON.parse(num)), `${num}: ${fast.points[0]!.lon} vs ${JSON.parse(num)}`);
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('takes the ordinary batches of terminals and gateways, and leaves bad JSON and odd bodies to the parser', () => {
+    const batch = { crs: 'GCJ02', unitId: U, points: [{ t: '2025-06-02T02:00:00Z', lon: 118.5, lat: 37, accuracy: null }, { unitId: U, t: NOW, lon: 118.50001000000001, lat: -0.0, speed: 1.5, heading: -90 }] };
+    const fast = scanPositionsBody(Buffer.from(JSON.stringify(batch, null, 2)));
+    assert.ok(fast);
+    assert.equal(fast.crs, 'GCJ02');
+    assert.deepEqual(pingsOf(fast, fast.unitId), ordinary(JSON.stringify(batch)));
+    const bad = ['{"points":[{"t":1,"lon":1,"lat":1},]}', '{"points":[{"t":01,"lon":1,"lat":1}]}', '{"points":[{"t":1.,"lon":1,"lat":1}]}', '{"points":[{"t":1,"lon":1,"lat":1}]} x', '{"points":[{"t":1,"lon":1,"lat":1}]'];
+    for (const text of bad) {
+      assert.equal(scanPositionsBody(Buffer.from(text)), null, text);
+      assert.throws(() => JSON.parse(text), text);
+    }
+    const odd = [
+      `{"points":[{"unitId":"${U.toUpperCase()}","t":1,"lon":1,"lat":1}]}`, // valid to zod: the ordinary path decides
+      '{"points":[{"t":"2025-06-02T02:00:00\\u005a","lon":1,"lat":1}]}', // an escape
+      `{"points":[{"t":1,"lon":1,"lat":1,"note":"x"}]}`, // a key the schema does not name
+      `{"points":[]}`, '{}', '[]', '\ufeff{"points":[{"t":1,"lon":1,"lat":1}]}',
+      `{"points":[${Array.from({ length: 5001 }, () => '{"t":1,"lon":1,"lat":1}').join(',')}]}`,
+    ];
+    for (const text of odd) assert.equal(scanPositionsBody(Buffer.from(text)), null, text.slice(0, 80));
   });
 });
 
