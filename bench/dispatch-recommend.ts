@@ -1,6 +1,6 @@
 /**
  * Part (a) of `npm run bench:dispatch`: nearest-unit queries on 50,000 live units, our in-memory
- * index (PositionStore: kdbush + geokdbush, re-ranked by haversine) against PostGIS KNN (`<->` on a
+ * index (PositionStore: a uniform grid over packed arrays, decision 018) against PostGIS KNN (`<->` on a
  * GiST index, prepared, one query per incident) on the same queries, same run.
  */
 import { performance } from 'node:perf_hooks';

@@ -1,5 +1,3 @@
-import KDBush from 'kdbush';
-import { around } from 'geokdbush';
 
 /** Great-circle distance in metres (haversine, mean earth radius). */
 export function distanceM(lon1: number, lat1: number, lon2: number, lat2: number): number {
@@ -268,10 +266,8 @@ class LiveEntry implements LiveView {
   heading: number | null;
   stale = false;
   ageMs = 0;
-  /** Position in the current k-d index, -1 when not in it (new, removed, or moved too far since the build). */
-  pos = -1;
-  /** On the linear list of units the index cannot answer for (new, or moved too far). */
-  loose = false;
+  /** The unit's row in the store's per-unit typed arrays (stable while it is in the store). */
+  slot = -1;
   alive = true;
 
   constructor(p: LivePosition) {
@@ -304,8 +300,10 @@ const EARTH_R = 6_371_008.8;
 const DRIFT_LIMIT_M = 250;
 /** Without a query for this long, positions stop triggering index rebuilds (the next query restarts them). */
 const QUERY_IDLE_MS = 10_000;
-/** Leaf size of the k-d tree (small leaves suit k-nearest queries). */
-const NODE_SIZE = 8;
+/** Units per cell of the grid index, on average (a k-nearest query then reads a few dozen points). */
+const UNITS_PER_CELL = 2;
+/** Above this many units the grid covers the 0.5–99.5 % range of positions (plus a margin), so one far outlier cannot stretch it. */
+const TRIM_ABOVE = 1024;
 
 /** Haversine term (monotonic in the great-circle distance): sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2). */
 function hav(lon1: number, lat1: number, cosLat1: number, lon2: number, lat2: number, cosLat2: number): number {
@@ -332,20 +330,36 @@ function havOfMetres(m: number): number {
  * recommender (`nearest`).
  *
  * `nearest` never builds on the query path (except the very first index, or when the linear list
- * outgrew a quarter of the units): the k-d index (kdbush layout, our own allocation-free k-nearest
- * search) is rebuilt by a timer at most every `indexMaxAgeMs` while positions change. Between builds
- * answers stay exact: candidates are ranked by their current positions, the search bound is padded by
- * the largest movement of an indexed unit since the build (tracked on `set`), units that moved more
- * than DRIFT_LIMIT_M or appeared since the build are checked linearly, removed ones are skipped.
+ * outgrew a quarter of the units): the index — a uniform grid of about UNITS_PER_CELL units per cell,
+ * the units stored cell by cell (a counting sort, O(n)) — is rebuilt by a timer at most every
+ * `indexMaxAgeMs` while positions change. A query reads rings of cells around the point until nothing
+ * outside the rings can be nearer than the k-th answer (decision 018). Between builds answers stay
+ * exact: candidates are ranked by their current positions, the ring bound is lowered by the largest
+ * movement of an indexed unit since the build (tracked on `set`), units that moved more than
+ * DRIFT_LIMIT_M, appeared since the build or lie far outside the others are checked linearly, removed
+ * ones are skipped.
  */
 export class PositionStore {
   private byUnit = new Map<string, LiveEntry>();
-  private index: KDBush | null = null;
-  /** kd position → entry, and the cosine of the indexed latitude by kd position. */
+  // Per unit, by its slot (freed slots are reused): the record, where it is now (lon, lat and unit
+  // vector), its grid position (-1 when not in the grid) and whether it is on the linear list. Typed
+  // arrays, so a build reads packed memory and never the records themselves (50,000 scattered objects
+  // cost a cache miss each: a build that touched them took 10–30 ms of the event loop).
+  private owner: (LiveEntry | null)[] = [];
+  private uLon = new Float64Array(64);
+  private uLat = new Float64Array(64);
+  private uXyz = new Float64Array(3 * 64);
+  private uPos = new Int32Array(64).fill(-1);
+  private uLoose = new Uint8Array(64);
+  private slotCount = 0;
+  private freeSlots: number[] = [];
+  /** Whether a grid was built (positions are then answered from it and the linear list). */
+  private built = false;
+  /** By grid position (cell by cell): the record, the indexed lon, lat, the current unit vector, still in the grid or not. */
   private slotEntries: LiveEntry[] = [];
-  private slotCos = new Float64Array(0);
+  private slotCoords = new Float64Array(0);
   /**
-   * Current position by kd position (for units still within the drift limit) as a unit vector (x, y, z):
+   * Current position by grid position (for units still within the drift limit) as a unit vector (x, y, z):
    * the haversine term is a quarter of the squared chord, so ranking a point needs no trigonometry.
    */
   private slotXyz = new Float64Array(0);
@@ -369,8 +383,16 @@ export class PositionStore {
   private qK = 0;
   private qCount = 0;
   private qMaxH = Infinity;
-  /** Bounding box of the indexed points: min lon, max lon, min lat, max lat. */
-  private bbox = new Float64Array(4);
+  // The grid: origin, cell size in degrees, columns and rows; the units of cell c are at grid positions
+  // cellStart[c] … cellStart[c + 1] − 1; gCosMin is the least cosine of latitude over the grid.
+  private gLon0 = 0;
+  private gLat0 = 0;
+  private gCellLon = 1;
+  private gCellLat = 1;
+  private gCols = 1;
+  private gRows = 1;
+  private gCosMin = 1;
+  private cellStart = new Int32Array(2);
   private qNow = 0;
   private qFilter: ((u: LiveView) => boolean) | undefined = undefined;
   private topH = new Float64Array(16);
@@ -402,7 +424,11 @@ export class PositionStore {
       const e = new LiveEntry(p);
       this.byUnit.set(p.unitId, e);
       if (slot) slot.live = e;
-      e.loose = true;
+      const s = this.takeSlot(e);
+      this.uLon[s] = e.lon;
+      this.uLat[s] = e.lat;
+      setUnitVector(this.uXyz, s, e.lon, e.lat);
+      this.uLoose[s] = 1;
       this.loose.push(e);
       this.changed();
       return true;
@@ -419,23 +445,56 @@ export class PositionStore {
     cur.speed = p.speed;
     cur.heading = p.heading;
     if (moved) {
-      const pos = cur.pos;
+      const s = cur.slot;
+      this.uLon[s] = cur.lon;
+      this.uLat[s] = cur.lat;
+      const u = this.uXyz;
+      setUnitVector(u, s, cur.lon, cur.lat);
+      const pos = this.uPos[s]!;
       if (pos >= 0) {
-        const coords = this.index!.coords;
+        const coords = this.slotCoords;
         const drift = distanceM(coords[2 * pos]!, coords[2 * pos + 1]!, cur.lon, cur.lat);
         if (drift > DRIFT_LIMIT_M) {
-          cur.pos = -1;
+          this.uPos[s] = -1;
           this.slotLive[pos] = 0;
-          cur.loose = true;
+          this.uLoose[s] = 1;
           this.loose.push(cur);
         } else {
-          setUnitVector(this.slotXyz, pos, cur.lon, cur.lat);
+          const v = this.slotXyz;
+          v[3 * pos] = u[3 * s]!;
+          v[3 * pos + 1] = u[3 * s + 1]!;
+          v[3 * pos + 2] = u[3 * s + 2]!;
           if (drift > this.maxDriftM) this.maxDriftM = drift;
         }
       }
       this.changed();
     }
     return true;
+  }
+
+  /** A free row of the per-unit arrays for a new record (the arrays grow by half when full). */
+  private takeSlot(e: LiveEntry): number {
+    let s = this.freeSlots.pop();
+    if (s === undefined) {
+      s = this.slotCount++;
+      if (s >= this.uLon.length) {
+        const cap = Math.ceil(this.uLon.length * 1.5) + 16;
+        const grow = <T extends Float64Array | Int32Array | Uint8Array>(a: T, size: number, make: (n: number) => T): T => {
+          const b = make(size);
+          b.set(a);
+          return b;
+        };
+        this.uLon = grow(this.uLon, cap, (n) => new Float64Array(n));
+        this.uLat = grow(this.uLat, cap, (n) => new Float64Array(n));
+        this.uXyz = grow(this.uXyz, 3 * cap, (n) => new Float64Array(n));
+        this.uPos = grow(this.uPos, cap, (n) => new Int32Array(n).fill(-1));
+        this.uLoose = grow(this.uLoose, cap, (n) => new Uint8Array(n));
+      }
+    }
+    this.owner[s] = e;
+    this.uPos[s] = -1;
+    e.slot = s;
+    return s;
   }
 
   /** Update unit facts (call sign, type, home) without touching the position. */
@@ -452,8 +511,14 @@ export class PositionStore {
     if (!cur) return;
     this.byUnit.delete(unitId);
     cur.alive = false;
-    if (cur.pos >= 0) this.slotLive[cur.pos] = 0;
-    cur.pos = -1;
+    const s = cur.slot;
+    const pos = this.uPos[s]!;
+    if (pos >= 0) this.slotLive[pos] = 0;
+    this.uPos[s] = -1;
+    this.uLoose[s] = 0;
+    this.owner[s] = null;
+    this.freeSlots.push(s);
+    cur.slot = -1;
     this.changed();
   }
 
@@ -510,50 +575,124 @@ export class PositionStore {
     return out;
   }
 
-  /** Build the k-d index from the current positions (normally by the timer, off the query path). */
+  /** Build the grid index from the current positions (normally by the timer, off the query path). */
   rebuild(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     const n = this.byUnit.size;
-    const entries = new Array<LiveEntry>(n);
-    const index = new KDBush(Math.max(1, n), NODE_SIZE);
-    let i = 0;
-    for (const e of this.byUnit.values()) {
-      entries[i++] = e;
-      index.add(e.lon, e.lat);
-      e.loose = false;
+    const slots = this.slotCount;
+    const owner = this.owner;
+    const uLon = this.uLon, uLat = this.uLat;
+    // The box the grid covers: all units, or (many units) the 0.5–99.5 % range of a sample widened by a
+    // tenth on each side; units outside it go on the linear list.
+    let boxLonMin = -Infinity, boxLonMax = Infinity, boxLatMin = -Infinity, boxLatMax = Infinity;
+    if (n > TRIM_ABOVE) {
+      const lons = new Float64Array(TRIM_ABOVE);
+      const lats = new Float64Array(TRIM_ABOVE);
+      let m = 0;
+      const step = slots / TRIM_ABOVE;
+      for (let j = 0; j < TRIM_ABOVE; j++) {
+        const s = Math.floor(j * step);
+        if (owner[s] === null) continue;
+        lons[m] = uLon[s]!;
+        lats[m++] = uLat[s]!;
+      }
+      const sl = lons.subarray(0, m).sort();
+      const st = lats.subarray(0, m).sort();
+      const lo = Math.floor(m * 0.005), hi = m - 1 - lo;
+      const padLon = (sl[hi]! - sl[lo]!) / 10, padLat = (st[hi]! - st[lo]!) / 10;
+      boxLonMin = sl[lo]! - padLon;
+      boxLonMax = sl[hi]! + padLon;
+      boxLatMin = st[lo]! - padLat;
+      boxLatMax = st[hi]! + padLat;
     }
-    if (n === 0) index.add(0, 0);
-    index.finish();
-    const slotEntries = new Array<LiveEntry>(n);
-    const slotCos = new Float64Array(n);
-    const slotXyz = new Float64Array(3 * n);
-    const slotLive = new Uint8Array(n);
-    const bbox = new Float64Array([Infinity, -Infinity, Infinity, -Infinity]);
-    for (let pos = 0; pos < n; pos++) {
-      const e = entries[index.ids[pos]!]!;
-      e.pos = pos;
-      slotEntries[pos] = e;
-      const x = index.coords[2 * pos]!;
-      const y = index.coords[2 * pos + 1]!;
-      setUnitVector(slotXyz, pos, x, y);
-      slotLive[pos] = 1;
-      const c = Math.cos(y * RAD);
-      slotCos[pos] = c;
-      if (x < bbox[0]!) bbox[0] = x;
-      if (x > bbox[1]!) bbox[1] = x;
-      if (y < bbox[2]!) bbox[2] = y;
-      if (y > bbox[3]!) bbox[3] = y;
+    let lonMin = Infinity, lonMax = -Infinity, latMin = Infinity, latMax = -Infinity;
+    for (let s = 0; s < slots; s++) {
+      if (owner[s] === null) continue;
+      const lon = uLon[s]!, lat = uLat[s]!;
+      if (lon < boxLonMin || lon > boxLonMax || lat < boxLatMin || lat > boxLatMax) continue;
+      if (lon < lonMin) lonMin = lon;
+      if (lon > lonMax) lonMax = lon;
+      if (lat < latMin) latMin = lat;
+      if (lat > latMax) latMax = lat;
     }
-    this.bbox = bbox;
-    this.index = n === 0 ? null : index;
+    if (!(lonMin <= lonMax)) lonMin = lonMax = latMin = latMax = 0; // no units
+    // Square cells (in metres, at the middle latitude) for about UNITS_PER_CELL units each.
+    const midCos = Math.max(1e-6, Math.cos(((latMin + latMax) / 2) * RAD));
+    const w = (lonMax - lonMin) * midCos;
+    const h = latMax - latMin;
+    const cells = Math.max(1, Math.ceil(n / UNITS_PER_CELL));
+    // At least max(w, h) / cells, so a thin box (units along one road) is at most cells + 1 long.
+    let side = Math.max(Math.sqrt((w * h) / cells), Math.max(w, h) / cells);
+    if (!(side > 0)) side = 1e-3;
+    const cellLat = side;
+    const cellLon = side / midCos;
+    const cols = Math.floor((lonMax - lonMin) / cellLon) + 1;
+    const rows = Math.floor((latMax - latMin) / cellLat) + 1;
+    this.gLon0 = lonMin;
+    this.gLat0 = latMin;
+    this.gCellLon = cellLon;
+    this.gCellLat = cellLat;
+    this.gCols = cols;
+    this.gRows = rows;
+    this.gCosMin = Math.min(Math.cos(latMin * RAD), Math.cos(latMax * RAD));
+
+    // Counting sort of the units by cell (the units outside the box go on the linear list).
+    const nCells = cols * rows;
+    const cellOf = new Int32Array(slots);
+    const cellStart = new Int32Array(nCells + 1);
+    const loose: LiveEntry[] = [];
+    const uPos = this.uPos, uLoose = this.uLoose;
+    for (let s = 0; s < slots; s++) {
+      const e = owner[s];
+      if (e === null) {
+        cellOf[s] = -1;
+        continue;
+      }
+      const lon = uLon[s]!, lat = uLat[s]!;
+      if (lon < lonMin || lon > lonMax || lat < latMin || lat > latMax) {
+        cellOf[s] = -1;
+        uPos[s] = -1;
+        uLoose[s] = 1;
+        loose.push(e);
+        continue;
+      }
+      const cx = Math.min(cols - 1, Math.floor((lon - lonMin) / cellLon));
+      const cy = Math.min(rows - 1, Math.floor((lat - latMin) / cellLat));
+      const c = cy * cols + cx;
+      cellOf[s] = c;
+      cellStart[c + 1]!++;
+    }
+    for (let c = 0; c < nCells; c++) cellStart[c + 1]! += cellStart[c]!;
+    const indexed = n - loose.length;
+    const fill = cellStart.slice(0, nCells);
+    const slotEntries = new Array<LiveEntry>(indexed);
+    const slotCoords = new Float64Array(2 * indexed);
+    const slotXyz = new Float64Array(3 * indexed);
+    const slotLive = new Uint8Array(indexed).fill(1);
+    const uXyz = this.uXyz;
+    for (let s = 0; s < slots; s++) {
+      const c = cellOf[s]!;
+      if (c < 0) continue;
+      const pos = fill[c]!++;
+      uPos[s] = pos;
+      uLoose[s] = 0;
+      slotEntries[pos] = owner[s]!;
+      slotCoords[2 * pos] = uLon[s]!;
+      slotCoords[2 * pos + 1] = uLat[s]!;
+      slotXyz[3 * pos] = uXyz[3 * s]!;
+      slotXyz[3 * pos + 1] = uXyz[3 * s + 1]!;
+      slotXyz[3 * pos + 2] = uXyz[3 * s + 2]!;
+    }
+    this.cellStart = cellStart;
     this.slotEntries = slotEntries;
-    this.slotCos = slotCos;
+    this.slotCoords = slotCoords;
     this.slotXyz = slotXyz;
     this.slotLive = slotLive;
-    this.loose = [];
+    this.loose = loose;
+    this.built = true;
     this.maxDriftM = 0;
     this.dirty = false;
     this.builtAt = Date.now();
@@ -562,13 +701,14 @@ export class PositionStore {
 
   /**
    * The k nearest units to a point, nearest first, that pass `filter` (stale units included unless
-   * the filter drops them). `maxDistanceM` bounds the search. The filter is called in order of
-   * distance until k units passed, with a view that is valid during the call only (do not keep it).
+   * the filter drops them). `maxDistanceM` bounds the search. The filter is called on indexed units
+   * in order of distance until k passed, then on the few units of the linear list (new or moved far
+   * since the last build) that are nearer than the k-th; its view is valid during the call only.
    */
   nearest(lon: number, lat: number, k: number, filter?: (u: LiveView) => boolean, maxDistanceM = Infinity): NearestHit[] {
     if (k <= 0 || this.byUnit.size === 0) return [];
     this.lastQueryAt = Date.now();
-    if (this.loose.length > 64 && (this.index === null || this.loose.length > this.byUnit.size >> 2)) this.rebuild();
+    if (this.loose.length > 64 && (!this.built || this.loose.length > this.byUnit.size >> 2)) this.rebuild();
     else if (this.dirty && !this.timer) this.schedule();
     if (this.topH.length < k) {
       this.topH = new Float64Array(k);
@@ -586,12 +726,12 @@ export class PositionStore {
     this.qNow = this.opts.now();
     this.qFilter = filter;
     try {
-      if (this.index) this.bestFirst(this.index.coords, this.index.nodeSize);
-      // Units the index cannot answer for (new, or moved too far since the build), checked exactly.
+      if (this.built) this.searchGrid();
+      // Units the index cannot answer for (new, far outliers, or moved too far since the build), checked exactly.
       const loose = this.loose;
       for (let i = 0; i < loose.length; i++) {
         const e = loose[i]!;
-        if (!e.alive || !e.loose) continue;
+        if (!e.alive || this.uLoose[e.slot] === 0) continue;
         const limit = this.qCount === k ? this.topH[k - 1]! : this.qMaxH;
         const sLat = Math.sin(((e.lat - lat) * RAD) / 2);
         if (sLat * sLat > limit) continue;
@@ -654,120 +794,86 @@ export class PositionStore {
     this.qCount = n + 1;
   }
 
-  // Best-first search state: a binary min-heap of (key, item) where item ≥ 0 is a node of the pool
-  // and item < 0 is the kd position -(pos + 1) of a point; typed arrays reused across queries.
+  // Candidates of the grid search: a binary min-heap of (haversine term, grid position), reused across queries.
   private heapKey = new Float64Array(256);
   private heapVal = new Int32Array(256);
   private heapSize = 0;
-  private nodeInt = new Int32Array(3 * 128); // left, right, axis
-  private nodeBox = new Float64Array(8 * 128); // minLon, maxLon, minLat, maxLat, cos minLat, cos maxLat, lbLat, lbLon
-  private nodeCount = 0;
 
   /**
-   * Best-first k-d search: points come off the heap in order of their current distance, so the filter
-   * runs only on the units nearer than the k-th answer. A node's key is a lower bound of the haversine
-   * term over its box — the latitude part hav(Δφ) plus the longitude part cos φq · min cos φ(box) ·
-   * hav(Δλ), kept separately and tightened only for the far child of a split (one sine) — lowered by
-   * the largest movement of an indexed unit since the build, since points are ranked where they are now.
+   * Rings of cells around the query's cell, nearest ring first. Every indexed unit read goes on a heap
+   * (ranked where it is now); after each ring, the least haversine term of any indexed unit outside the
+   * rings (by its indexed place, lowered by the largest movement since the build) is a bound: the heap
+   * yields its units below the bound, nearest first, to the filter until k passed. So the filter runs
+   * in order of distance and only as often as needed — it reads the unit's record, scattered in memory,
+   * which costs more than ranking a few dozen points from the grid's packed arrays.
    */
-  private bestFirst(coords: Float64Array | ArrayLike<number>, nodeSize: number): void {
-    this.heapSize = 0;
-    this.nodeCount = 0;
-    const b = this.bbox;
-    const n = this.slotEntries.length;
-    this.pushNode(0, n - 1, 0, b[0]!, b[1]!, b[2]!, b[3]!, Math.cos(b[2]! * RAD), Math.cos(b[3]! * RAD), 0, 0);
+  private searchGrid(): void {
+    const cols = this.gCols, rows = this.gRows;
+    const qx = Math.floor((this.qLon - this.gLon0) / this.gCellLon);
+    const qy = Math.floor((this.qLat - this.gLat0) / this.gCellLat);
     const k = this.qK;
     const maxH = this.qMaxH;
-    while (this.heapSize > 0) {
-      const key = this.heapKey[0]!;
-      if (key > maxH) break;
-      const item = this.pop();
-      if (item < 0) {
-        const e = this.slotEntries[-item - 1]!;
+    const cellStart = this.cellStart;
+    this.heapSize = 0;
+    // Rings before the first that touches the grid are empty.
+    let r = Math.max(0, -qx, qx - (cols - 1), -qy, qy - (rows - 1));
+    for (;; r++) {
+      const x0 = qx - r, x1 = qx + r, y0 = qy - r, y1 = qy + r;
+      const ya = Math.max(0, y0), yb = Math.min(rows - 1, y1);
+      const xa = Math.max(0, x0), xb = Math.min(cols - 1, x1);
+      for (let y = ya; y <= yb; y++) {
+        const row = y * cols;
+        if (y === y0 || y === y1) {
+          this.scanCells(cellStart[row + xa]!, cellStart[row + xb + 1]!);
+        } else {
+          if (x0 >= 0) this.scanCells(cellStart[row + x0]!, cellStart[row + x0 + 1]!);
+          if (x1 < cols) this.scanCells(cellStart[row + x1]!, cellStart[row + x1 + 1]!);
+        }
+      }
+      // The distance (degrees) from the point to each side of the rings, Infinity where no cell lies beyond.
+      const west = x0 <= 0 ? Infinity : this.qLon - (this.gLon0 + x0 * this.gCellLon);
+      const east = x1 >= cols - 1 ? Infinity : this.gLon0 + (x1 + 1) * this.gCellLon - this.qLon;
+      const south = y0 <= 0 ? Infinity : this.qLat - (this.gLat0 + y0 * this.gCellLat);
+      const north = y1 >= rows - 1 ? Infinity : this.gLat0 + (y1 + 1) * this.gCellLat - this.qLat;
+      const dLon = Math.min(west, east), dLat = Math.min(south, north);
+      let bound = Infinity;
+      if (dLat !== Infinity) {
+        const sLat = Math.sin((dLat * RAD) / 2);
+        bound = sLat * sLat;
+      }
+      if (dLon !== Infinity) {
+        const sLon = Math.sin((Math.min(dLon, 180) * RAD) / 2);
+        bound = Math.min(bound, this.qCos * this.gCosMin * sLon * sLon);
+      }
+      if (this.maxDriftM > 0 && bound > 0 && bound !== Infinity) bound = havOfMetres(Math.max(0, metresOfHav(bound) - this.maxDriftM));
+      // Beyond maxDistanceM nothing outside the rings counts: the heap is all there is.
+      if (bound > maxH) bound = Infinity;
+      while (this.heapSize > 0 && this.heapKey[0]! <= bound) {
+        const h = this.heapKey[0]!;
+        const e = this.slotEntries[this.pop()]!;
         if (this.passes(e)) {
           this.topE[this.qCount] = e;
-          this.topH[this.qCount] = key;
-          if (++this.qCount === k) break;
+          this.topH[this.qCount] = h;
+          if (++this.qCount === k) return;
         }
-        continue;
       }
-      const ni = this.nodeInt;
-      const nb = this.nodeBox;
-      const left = ni[3 * item]!;
-      const right = ni[3 * item + 1]!;
-      const axis = ni[3 * item + 2]!;
-      if (right - left <= nodeSize) {
-        for (let i = left; i <= right; i++) this.pushPoint(coords, i);
-        continue;
-      }
-      const o = 8 * item;
-      const minLon = nb[o]!, maxLon = nb[o + 1]!, minLat = nb[o + 2]!, maxLat = nb[o + 3]!;
-      const cMinLat = nb[o + 4]!, cMaxLat = nb[o + 5]!, lbLat = nb[o + 6]!, lbLon = nb[o + 7]!;
-      const m = (left + right) >> 1;
-      this.pushPoint(coords, m);
-      if (axis === 0) {
-        const mLon = coords[2 * m]!;
-        const sLon = Math.sin(((mLon - this.qLon) * RAD) / 2);
-        const far = Math.max(lbLon, this.qCos * Math.min(cMinLat, cMaxLat) * sLon * sLon);
-        const nearLeft = this.qLon < mLon;
-        this.pushNode(left, m - 1, 1, minLon, mLon, minLat, maxLat, cMinLat, cMaxLat, lbLat, nearLeft ? lbLon : far);
-        this.pushNode(m + 1, right, 1, mLon, maxLon, minLat, maxLat, cMinLat, cMaxLat, lbLat, nearLeft ? far : lbLon);
-      } else {
-        const mLat = coords[2 * m + 1]!;
-        const cM = this.slotCos[m]!;
-        const sLat = Math.sin(((mLat - this.qLat) * RAD) / 2);
-        const far = Math.max(lbLat, sLat * sLat);
-        const nearLeft = this.qLat < mLat;
-        this.pushNode(left, m - 1, 0, minLon, maxLon, minLat, mLat, cMinLat, cM, nearLeft ? lbLat : far, lbLon);
-        this.pushNode(m + 1, right, 0, minLon, maxLon, mLat, maxLat, cM, cMaxLat, nearLeft ? far : lbLat, lbLon);
-      }
+      if (bound === Infinity) return; // every cell read, or nothing further within maxDistanceM
     }
   }
 
-  private pushNode(
-    left: number, right: number, axis: number, minLon: number, maxLon: number, minLat: number, maxLat: number,
-    cMinLat: number, cMaxLat: number, lbLat: number, lbLon: number,
-  ): void {
-    if (left > right) return;
-    let key = lbLat + lbLon;
-    if (this.maxDriftM > 0 && key > 0) key = havOfMetres(Math.max(0, metresOfHav(key) - this.maxDriftM));
-    if (key > this.qMaxH) return;
-    const id = this.nodeCount++;
-    if (3 * this.nodeCount > this.nodeInt.length) {
-      const ni = new Int32Array(this.nodeInt.length * 2);
-      ni.set(this.nodeInt);
-      this.nodeInt = ni;
-      const nb = new Float64Array(this.nodeBox.length * 2);
-      nb.set(this.nodeBox);
-      this.nodeBox = nb;
-    }
-    const ni = this.nodeInt;
-    ni[3 * id] = left;
-    ni[3 * id + 1] = right;
-    ni[3 * id + 2] = axis;
-    const nb = this.nodeBox;
-    const o = 8 * id;
-    nb[o] = minLon;
-    nb[o + 1] = maxLon;
-    nb[o + 2] = minLat;
-    nb[o + 3] = maxLat;
-    nb[o + 4] = cMinLat;
-    nb[o + 5] = cMaxLat;
-    nb[o + 6] = lbLat;
-    nb[o + 7] = lbLon;
-    this.push(key, id);
-  }
-
-  /** An indexed point, keyed by where the unit is now (it may have moved a little since the build). */
-  private pushPoint(coords: Float64Array | ArrayLike<number>, pos: number): void {
-    if (this.slotLive[pos] === 0) return; // removed, or moved too far (then it is on the linear list)
+  /** The indexed units at grid positions from … to − 1 (whole cells), ranked where they are now, onto the heap. */
+  private scanCells(from: number, to: number): void {
     const v = this.slotXyz;
-    const dx = v[3 * pos]! - this.qX;
-    const dy = v[3 * pos + 1]! - this.qY;
-    const dz = v[3 * pos + 2]! - this.qZ;
-    const h = (dx * dx + dy * dy + dz * dz) / 4;
-    if (h > this.qMaxH) return;
-    this.push(h, -pos - 1);
+    const live = this.slotLive;
+    const qX = this.qX, qY = this.qY, qZ = this.qZ, maxH = this.qMaxH;
+    for (let pos = from; pos < to; pos++) {
+      if (live[pos] === 0) continue; // removed, or moved too far (then it is on the linear list)
+      const dx = v[3 * pos]! - qX;
+      const dy = v[3 * pos + 1]! - qY;
+      const dz = v[3 * pos + 2]! - qZ;
+      const h = (dx * dx + dy * dy + dz * dz) / 4;
+      if (h <= maxH) this.push(h, pos);
+    }
   }
 
   private push(key: number, val: number): void {

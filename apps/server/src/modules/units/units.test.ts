@@ -155,6 +155,67 @@ describe('PositionStore', () => {
     assert.equal(moved.distanceM, 0);
   });
 
+  it('answers exactly on clustered fleets, far outliers, units along one line and points outside the grid', () => {
+    // Layouts the uniform grid could get wrong: dense towns in an empty county, one unit 1,000 km away
+    // (must not stretch the grid, and must still be found), every unit on one parallel or meridian,
+    // queries far outside the units' box, a single unit; and every unit moved a little since the build,
+    // some left and others came.
+    const layout = fc.record({
+      n: fc.integer({ min: 1, max: 2500 }),
+      shape: fc.constantFrom('towns', 'line-ew', 'line-ns', 'uniform'),
+      outliers: fc.array(fc.tuple(fc.double({ min: 100, max: 135, noNaN: true }), fc.double({ min: 20, max: 50, noNaN: true })), { maxLength: 3 }),
+      seed: fc.integer({ min: 1, max: 2 ** 30 }),
+      drift: fc.boolean(),
+      queries: fc.array(fc.tuple(fc.double({ min: 117, max: 120, noNaN: true }), fc.double({ min: 36, max: 38, noNaN: true }), fc.integer({ min: 1, max: 40 })), { minLength: 1, maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(layout, ({ n, shape, outliers, seed, drift, queries }) => {
+        let z = seed;
+        const rand = () => ((z = (Math.imul(z ^ (z >>> 15), 2246822507) + 0x6d2b79f5) >>> 0) / 4294967296);
+        const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 60_000, now: () => NOW });
+        const pos: { id: string; lon: number; lat: number; type: string }[] = [];
+        const towns = [[118.45, 37.05], [118.62, 37.1], [118.8, 36.95]] as const;
+        for (let i = 0; i < n; i++) {
+          let lon: number, lat: number;
+          if (shape === 'towns') {
+            const [tl, tt] = towns[i % 3]!;
+            lon = tl + (rand() - 0.5) * 0.01;
+            lat = tt + (rand() - 0.5) * 0.008;
+          } else if (shape === 'line-ew') [lon, lat] = [118.3 + rand() * 0.6, 37.0];
+          else if (shape === 'line-ns') [lon, lat] = [118.5, 36.9 + rand() * 0.4];
+          else [lon, lat] = [118.3 + rand() * 0.6, 36.9 + rand() * 0.4];
+          pos.push({ id: `u${i}`, lon, lat, type: i % 3 === 0 ? 'foot_patrol' : 'patrol_car' });
+        }
+        outliers.forEach(([lon, lat], j) => pos.push({ id: `far${j}`, lon, lat, type: 'patrol_car' }));
+        for (const p of pos) s.set({ unitId: p.id, callSign: p.id, type: p.type, path: '/a/', t: NOW, lon: p.lon, lat: p.lat, accuracy: null, speed: null, heading: null });
+        s.rebuild();
+        if (drift) {
+          // Every unit moves up to 240 m after the build (under the drift limit: it stays in the grid, off its place).
+          for (const p of pos) {
+            const a = rand() * 2 * Math.PI, m = rand() * 240;
+            p.lon += (m * Math.cos(a)) / (111_320 * Math.cos((p.lat * Math.PI) / 180));
+            p.lat += (m * Math.sin(a)) / 110_540;
+            s.set({ unitId: p.id, callSign: p.id, type: p.type, path: '/a/', t: NOW + 1, lon: p.lon, lat: p.lat, accuracy: null, speed: null, heading: null });
+          }
+          // Some leave and others come (their rows in the store are reused) before the next build.
+          for (let i = pos.length - 1; i >= 0; i -= 7) s.remove(pos.splice(i, 1)[0]!.id);
+          for (let i = 0; i < 5; i++) {
+            const p = { id: `new${i}`, lon: 118.3 + rand() * 0.6, lat: 36.9 + rand() * 0.4, type: 'patrol_car' };
+            pos.push(p);
+            s.set({ unitId: p.id, callSign: p.id, type: p.type, path: '/a/', t: NOW + 1, lon: p.lon, lat: p.lat, accuracy: null, speed: null, heading: null });
+          }
+        }
+        for (const [lon, lat, k] of queries) {
+          const type = k % 2 === 0 ? 'patrol_car' : null;
+          const got = s.nearest(lon, lat, k, type ? (u) => u.type === type : undefined);
+          const want = pos.filter((p) => type === null || p.type === type).map((p) => distanceM(lon, lat, p.lon, p.lat)).sort((a, b) => a - b).slice(0, k);
+          assert.deepEqual(got.map((h) => h.distanceM), want);
+        }
+      }),
+      { numRuns: 60, seed: 20261123 },
+    );
+  });
+
   it('rebuilds the index by a timer while it is queried, off the query path', async () => {
     const s = new PositionStore({ staleMs: 300_000, indexMaxAgeMs: 20, now: () => NOW });
     for (let i = 0; i < 500; i++) s.set({ unitId: `u${i}`, callSign: 'x', type: 'patrol_car', path: '/a/', t: NOW, lon: 118 + i * 0.001, lat: 37, accuracy: null, speed: null, heading: null });
