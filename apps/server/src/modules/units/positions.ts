@@ -523,6 +523,8 @@ export class PositionStore {
   }
 
   private changed(): void {
+    // Already dirty: a timer is set, or it was idle then and the next query schedules one (per ping, so no clock read).
+    if (this.dirty) return;
     this.dirty = true;
     // Nobody asked for a while (a server without dispatch traffic): no rebuilds until someone does.
     if (this.timer || Date.now() - this.lastQueryAt > QUERY_IDLE_MS) return;

@@ -39,7 +39,7 @@ export interface Database {
   /**
    * `COPY … FROM STDIN` with the whole input in one buffer, as one statement (its own transaction).
    * PostgreSQL server only: PGlite has no COPY FROM STDIN over a connection, so callers keep a plain
-   * SQL path for it.
+   * SQL path for it. The buffer is handed to the COPY thread: do not use it afterwards.
    */
   copyIn?(text: string, data: Buffer): Promise<void>;
   /** Listen to PostgreSQL NOTIFY on a channel (both engines support it). */
@@ -249,7 +249,10 @@ class CopyThread {
   copy(text: string, data: Buffer): Promise<void> {
     const w = this.start();
     const id = ++this.seq;
-    const owned = (data.buffer as ArrayBuffer).slice(data.byteOffset, data.byteOffset + data.byteLength);
+    // A buffer that owns its whole memory (any unpooled one, as a COPY body is) is handed over as it
+    // is; a slice of the shared pool is copied first. Either way the caller's Buffer is not used again.
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    const owned = whole ? (data.buffer as ArrayBuffer) : (data.buffer as ArrayBuffer).slice(data.byteOffset, data.byteOffset + data.byteLength);
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.postMessage({ id, text, data: owned }, [owned]);
