@@ -354,11 +354,16 @@ export function createDispatchService(deps: {
       const result = await command(async (tx, at, emit, audit) => {
         const receivedAt = input.receivedAt && input.receivedAt <= at ? input.receivedAt : at;
         const top = input.category.split('.')[0]!;
-        // Reads first; the day's number counter is locked from its statement to commit.
+        // The day's number comes from its counter row in a statement of its own (committed at once on
+        // PostgreSQL, so intakes never queue on it): numbers never repeat, and skip only when an intake
+        // fails after numbering. There it runs on its own connection while this transaction reads.
+        // PGlite has one connection and no concurrency: it numbers in the transaction, after the read.
+        const countyCode = county?.code ?? '000000';
+        const numbering = database.independent ? takeNumber(database.independent, countyCode, at) : null;
         // The place's open incidents of the same category nearby (likely duplicates) and its recent history, in one read.
         type Nearby = { kind: 'duplicate' | 'history'; id: string; number: string; category: string; content: string; created_at: Date; status: string; distance_m: number };
-        const nearby = point
-          ? await rows<Nearby>(
+        const reading = point
+          ? rows<Nearby>(
               tx,
               sql`(select 'duplicate' as kind, id, number, category, content, created_at, status,
                     ST_Distance(location::geography, ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)::geography) as distance_m
@@ -373,13 +378,11 @@ export function createDispatchService(deps: {
                     and ${near(point, settings.historyRadiusM)}
                   order by created_at desc limit 20)`,
             )
-          : [];
+          : Promise.resolve([] as Nearby[]);
+        const [nearby, taken] = await Promise.all([reading, numbering]);
+        const number = taken ?? (await takeNumber(tx, countyCode, at));
         const duplicates = nearby.filter((n) => n.kind === 'duplicate');
         const history = nearby.filter((n) => n.kind === 'history');
-        // The day's number comes from its counter row in a statement of its own (committed at once on
-        // PostgreSQL, so intakes never queue on it): numbers never repeat, and skip only when an intake
-        // fails after numbering. PGlite has one connection and no concurrency: it numbers in the transaction.
-        const number = await takeNumber(database.independent ?? tx, county?.code ?? '000000', at);
         const [created] = await rows<{ id: string; number: string }>(
           tx,
           sql`with i as (
