@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Actor } from '../../platform/access.js';
 import { pendingAuditInsert, type AuditEntry } from '../../platform/audit/service.js';
 import type { EventBus } from '../../platform/bus.js';
-import type { Database, Executor } from '../../platform/db/index.js';
+import { withCommit, type Database, type Executor } from '../../platform/db/index.js';
 import { rows, uuidArray } from '../../platform/db/rows.js';
 
 /** Bus topic carrying "incident events up to seq N are committed": receivers read them from the database. */
@@ -71,15 +71,16 @@ export async function appendEventsAndAudit(
   events: readonly NewIncidentEvent[],
   audits: readonly { actor: Actor | null; entry: AuditEntry }[],
 ): Promise<{ notified: boolean }> {
+  // The statement goes out with the COMMIT (withCommit): nothing reads its result.
   if (!events.length) {
-    if (audits.length) await tx.execute(pendingAuditInsert(audits));
+    if (audits.length) await withCommit(tx, tx.execute(pendingAuditInsert(audits)));
     return { notified: false };
   }
   const notify = bus.notifyOnCommit(INCIDENT_EVENTS, {});
   // The main query reads e before a, so e's rows (and their deferred links) are queued first.
-  await tx.execute(sql`with e as (${incidentEventInsert(events)} returning 1)
+  await withCommit(tx, tx.execute(sql`with e as (${incidentEventInsert(events)} returning 1)
     ${audits.length ? sql`, a as (${pendingAuditInsert(audits)} returning 1)` : sql``}
-    select (select count(*) from e) as events ${audits.length ? sql`, (select count(*) from a) as audits` : sql``} ${notify ? sql`, ${notify} as announced` : sql``}`);
+    select (select count(*) from e) as events ${audits.length ? sql`, (select count(*) from a) as audits` : sql``} ${notify ? sql`, ${notify} as announced` : sql``}`));
   return { notified: notify !== null };
 }
 

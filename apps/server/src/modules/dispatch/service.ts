@@ -259,6 +259,21 @@ export function createDispatchService(deps: {
     return 'new';
   }
 
+  /** Each unit to send with the incident it is already out on, if any, in one read. */
+  function readUnitsToSend(tx: Tx, body: z.infer<typeof DispatchBody>) {
+    const unitIds = body.units.map((u) => u.unitId);
+    if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
+    const read = rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null; busy_on: string | null }>(
+      tx,
+      sql`select u.id, u.call_sign, u.path, u.on_duty, u.retired_at,
+            (select i.number from incident_assignment a join incident i on i.id = a.incident_id
+              where a.unit_id = u.id and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) limit 1) as busy_on
+          from unit u where u.id = any(${uuidArray(unitIds)}::uuid[])`,
+    );
+    read.catch(() => undefined); // awaited by sendUnits; a refusal before that must not leave it unhandled
+    return read;
+  }
+
   /** Send units to an incident inside a command: checks, assignments, 1-3-5 timers, the event and the audit. */
   async function sendUnits(
     tx: Tx,
@@ -268,18 +283,12 @@ export function createDispatchService(deps: {
     actor: Actor,
     incident: IncidentRow,
     body: z.infer<typeof DispatchBody>,
+    /** The units' read, when the caller started it beside its own (pipelined on PostgreSQL). */
+    unitsRead?: ReturnType<typeof readUnitsToSend>,
   ) {
     const incidentId = incident.id;
     const unitIds = body.units.map((u) => u.unitId);
-    if (new Set(unitIds).size !== unitIds.length) throw unprocessable('A unit is listed twice.', [{ field: 'body.units', message: 'lists a unit twice' }]);
-    // Each unit with the incident it is already out on, if any, in one read.
-    const found = await rows<{ id: string; call_sign: string; path: string; on_duty: boolean; retired_at: Date | null; busy_on: string | null }>(
-      tx,
-      sql`select u.id, u.call_sign, u.path, u.on_duty, u.retired_at,
-            (select i.number from incident_assignment a join incident i on i.id = a.incident_id
-              where a.unit_id = u.id and a.status = any(${`{${ACTIVE_ASSIGNMENT.join(',')}}`}::text[]) limit 1) as busy_on
-          from unit u where u.id = any(${uuidArray(unitIds)}::uuid[])`,
-    );
+    const found = await (unitsRead ?? readUnitsToSend(tx, body));
     const problems: { field: string; message: string }[] = [];
     for (const [i, u] of body.units.entries()) {
       const unit = found.find((f) => f.id === u.unitId);
@@ -379,11 +388,10 @@ export function createDispatchService(deps: {
                   order by created_at desc limit 20)`,
             )
           : Promise.resolve([] as Nearby[]);
-        const [nearby, taken] = await Promise.all([reading, numbering]);
-        const number = taken ?? (await takeNumber(tx, countyCode, at));
-        const duplicates = nearby.filter((n) => n.kind === 'duplicate');
-        const history = nearby.filter((n) => n.kind === 'history');
-        const [created] = await rows<{ id: string; number: string }>(
+        // On PostgreSQL the insert is written behind the read without waiting for its answer (pipelined).
+        reading.catch(() => undefined);
+        const number = numbering ? await numbering : (await reading, await takeNumber(tx, countyCode, at));
+        const inserting = rows<{ id: string; number: string }>(
           tx,
           sql`with i as (
                 insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
@@ -398,6 +406,9 @@ export function createDispatchService(deps: {
                 select i.id, i.id, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt}::timestamptz from i)
               select id, number from i`,
         );
+        const [nearby, [created]] = await Promise.all([reading, inserting]);
+        const duplicates = nearby.filter((n) => n.kind === 'duplicate');
+        const history = nearby.filter((n) => n.kind === 'history');
         const id = created!.id;
         emit({
           incidentId: id,
@@ -463,9 +474,13 @@ export function createDispatchService(deps: {
     /** Dispatch one or many units in one action; each gets 1-3-5 timers. */
     async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>, outer?: Tx) {
       return command(async (tx, at, emit, audit) => {
-        const incident = await loadCovered(tx, actor, incidentId);
+        // The incident and the units in one round trip on PostgreSQL (pipelined); the checks follow.
+        const unitsRead = readUnitsToSend(tx, body);
+        const loading = loadIncident(tx, incidentId);
+        const incident = await loading;
+        assertCoversPath(actor, incident.node_path);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
-        const created = await sendUnits(tx, at, emit, audit, actor, incident, body);
+        const created = await sendUnits(tx, at, emit, audit, actor, incident, body, unitsRead);
         return { incidentId, assignments: created };
       }, outer);
     },

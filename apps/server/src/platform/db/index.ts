@@ -106,6 +106,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // Queries are written without waiting for the previous answer (transactions rely on it: see
+    // `TransactionConnection`); a client is still used by one caller at a time.
+    pipeline: true,
     // Fail fast while the database is down so requests get 503, never a hang.
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
@@ -116,7 +119,7 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   // the caller's query fails (503) and the pool drops the broken client when it is released.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = releasingTransactions(pool, drizzlePg({ client: pool, schema }) as unknown as Db);
+  const db = pipelinedTransactions(pool, drizzlePg({ client: pool, schema }) as unknown as Db);
   const independentPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, statement_timeout: 10_000 });
   independentPool.on('error', () => undefined);
   independentPool.on('connect', (client) => client.on('error', () => undefined));
@@ -184,24 +187,153 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   };
 }
 
+/** What a pipelined transaction has sent and not yet checked (see `withCommit`). */
+interface PipelinedTransaction {
+  /** The plain BEGIN, sent without waiting for its answer. */
+  begun: Promise<unknown>;
+  /** Statements sent with `withCommit`, checked when the transaction commits. */
+  unchecked: Promise<unknown>[];
+  /** COMMIT has been sent: the transaction is over whatever the answers say. */
+  ended: boolean;
+}
+
+const PREPARED_PER_CONNECTION = 500;
+const EMPTY_RESULT = { rows: [], rowCount: 0, command: '', fields: [] } as unknown as pg.QueryResult;
+const quietly = (p: Promise<unknown>) => void p.catch(() => undefined);
+const pipelinedOf = new WeakMap<object, PipelinedTransaction>();
+
 /**
- * drizzle's node-postgres `transaction` on a pool never gives its connection back when `begin` itself
- * fails (the connection broke as the database went down): every such failure would keep a pool slot
- * until none is left and the server could not recover. Transactions here take their connection and
- * always release it (a broken one is dropped by the pool); drizzle runs begin/commit/rollback on it.
+ * One physical connection of the pool as drizzle's transaction sees it. The pool's connections are in
+ * node-postgres's pipeline mode (a query is written at once, not after the previous answer), so:
+ * - a plain BEGIN is sent and answered at once (it cannot fail on a live connection; if the connection
+ *   is gone, every statement behind it fails too); a BEGIN with options is awaited, as it can fail;
+ * - statements handed to `withCommit` travel in the same write as the COMMIT: the commit checks them,
+ *   and when one failed PostgreSQL has already turned the COMMIT into a rollback, so its error is thrown.
+ * Two round trips fewer per transaction on the dispatch path (decision 017).
  */
-function releasingTransactions(pool: pg.Pool, db: Db): Db {
+class TransactionConnection {
+  current: PipelinedTransaction | null = null;
+  private corked = false;
+  constructor(readonly client: pg.PoolClient) {}
+
+  /**
+   * Statements issued in one turn (BEGIN and the first reads; the last statement and COMMIT) leave in
+   * one socket write: a send on loopback costs ≈ 70–90 µs of CPU here (decision 017), far more than
+   * the bytes. The socket is corked until the turn's promise callbacks have run (a tick queued from
+   * one runs after them); only how writes are grouped changes, never their order.
+   */
+  private coalesce(): void {
+    if (this.corked) return;
+    const stream = (this.client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+    if (!stream?.cork || !stream.uncork) return;
+    this.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
+  }
+
+  /**
+   * Statements with parameters are prepared once per connection under a name of their own, so
+   * PostgreSQL parses them once and may keep a generic plan (planning was ≈ 2 ms of its CPU per
+   * dispatch call, decision 017). Drizzle builds the same text for the same statement; values travel
+   * as parameters. A connection names at most PREPARED_PER_CONNECTION texts, then sends the rest unnamed.
+   */
+  private prepared = new Map<string, string>();
+
+  private named(config: string | pg.QueryConfig, values: unknown[] | undefined): string | pg.QueryConfig {
+    if (typeof config === 'string' || config.name || !(values ?? config.values)?.length || config.text.length > 20_000) return config;
+    let name = this.prepared.get(config.text);
+    if (!name) {
+      if (this.prepared.size >= PREPARED_PER_CONNECTION) return config;
+      name = `pingan_${this.prepared.size}`;
+      this.prepared.set(config.text, name);
+    }
+    return { ...config, name };
+  }
+
+  query(config: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult> {
+    this.coalesce();
+    config = this.named(config, values);
+    const text = (typeof config === 'string' ? config : config.text).trim().toLowerCase();
+    if (text === 'begin') {
+      const begun = this.client.query(config, values);
+      quietly(begun);
+      this.current = { begun, unchecked: [], ended: false };
+      return Promise.resolve(EMPTY_RESULT);
+    }
+    const open = this.current;
+    if (open && text === 'commit') return this.commit(open, config);
+    if (open && text === 'rollback') {
+      this.current = null;
+      // A COMMIT already sent ended the transaction (as a rollback, if a statement failed).
+      return open.ended ? Promise.resolve(EMPTY_RESULT) : this.client.query(config, values);
+    }
+    if (!open?.unchecked.length) return this.client.query(config, values);
+    // Behind a failed unchecked statement PostgreSQL refuses everything (25P02): report the cause instead.
+    return this.client.query(config, values).catch(async (err: unknown) => {
+      if ((err as { code?: unknown }).code === '25P02') for (const statement of open.unchecked) await statement;
+      throw err;
+    });
+  }
+
+  private async commit(open: PipelinedTransaction, config: string | pg.QueryConfig): Promise<pg.QueryResult> {
+    const committed = this.client.query(config);
+    quietly(committed);
+    open.ended = true;
+    await open.begun;
+    for (const statement of open.unchecked) await statement;
+    const result = await committed;
+    this.current = null;
+    // Belt and braces: PostgreSQL answers ROLLBACK to the COMMIT of a failed transaction, without an error.
+    if (result.command && result.command.toUpperCase() !== 'COMMIT') throw new Error(`the transaction was rolled back (${result.command})`);
+    return result;
+  }
+}
+
+/**
+ * Send a statement of a transaction now and check its outcome when the transaction commits: on
+ * PostgreSQL it goes out in the same write as the COMMIT (one round trip less); a failure still fails
+ * the transaction, and nothing is acknowledged before the commit. Only for a statement whose result the
+ * work does not read; statements issued after it must not depend on its outcome (if it failed, they fail
+ * and its error is reported). On PGlite (or outside a pipelined transaction) it is simply awaited.
+ */
+export async function withCommit(tx: Executor, statement: PromiseLike<unknown>): Promise<void> {
+  const open = pipelinedOf.get(tx);
+  if (!open || open.ended) {
+    await statement;
+    return;
+  }
+  // `then` is called here, synchronously, so the statement is written before anything issued after it.
+  const sent = new Promise<unknown>((resolve, reject) => void statement.then(resolve, reject));
+  quietly(sent);
+  open.unchecked.push(sent);
+}
+
+/**
+ * Transactions on the pool's pipelined connections (see `TransactionConnection`). They also always
+ * give their connection back: drizzle's own pool transaction kept it when `begin` failed (the
+ * connection broke as the database went down), so every such failure held a pool slot until none was
+ * left and the server could not recover (decision 014); a broken connection is dropped by the pool.
+ */
+function pipelinedTransactions(pool: pg.Pool, db: Db): Db {
   // One drizzle instance per physical connection (the pool reuses them), not one per transaction.
-  const onClient = new WeakMap<pg.PoolClient, Db>();
+  const onClient = new WeakMap<pg.PoolClient, { connection: TransactionConnection; db: Db }>();
   async function transaction<T>(work: (tx: Tx) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
     const client = await pool.connect();
     try {
-      let single = onClient.get(client);
-      if (!single) {
-        single = drizzlePg({ client, schema }) as unknown as Db;
-        onClient.set(client, single);
+      let entry = onClient.get(client);
+      if (!entry) {
+        const connection = new TransactionConnection(client);
+        entry = { connection, db: drizzlePg({ client: connection as unknown as pg.PoolClient, schema }) as unknown as Db };
+        onClient.set(client, entry);
       }
-      return await single.transaction(work, config);
+      const { connection } = entry;
+      return await entry.db.transaction(async (tx) => {
+        if (connection.current) pipelinedOf.set(tx, connection.current);
+        return work(tx);
+      }, config);
     } finally {
       client.release();
     }

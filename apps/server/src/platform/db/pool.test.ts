@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import type { PgTransactionConfig } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { openServerDatabase, type TestDatabase } from '../../testing/database.js';
+import { pgErrorCode } from '../http/errors.js';
+import { withCommit } from './index.js';
+import { rows } from './rows.js';
 
 const serverUrl = process.env.PINGAN_TEST_DATABASE_URL;
 
@@ -50,5 +53,107 @@ describe('PostgreSQL pool: transactions give their connection back', { skip: !se
     }
     const [row] = await tdb.database.query<{ n: number }>('select 1::int as n');
     assert.equal(row!.n, 1);
+  });
+});
+
+/**
+ * The pool's connections are pipelined (decision 017): a plain BEGIN is not waited for, and statements
+ * given to `withCommit` leave with the COMMIT. The outcome must be that of an ordinary transaction.
+ */
+describe('PostgreSQL pool: pipelined transactions', { skip: !serverUrl && 'needs PostgreSQL: run with PINGAN_TEST_DATABASE_URL (CI does)' }, () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await openServerDatabase(serverUrl!);
+    await tdb.database.query('create table pipelined_probe (k text primary key, n integer not null)');
+  });
+  after(async () => {
+    await tdb?.close();
+  });
+  const keys = async (prefix: string) =>
+    (await tdb.database.query<{ k: string }>('select k from pipelined_probe where k like $1 order by k', [`${prefix}%`])).map((r) => r.k);
+
+  it('commits statements sent with the commit, in the order they were issued', async () => {
+    await tdb.database.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into pipelined_probe values ('a1', 1)`);
+      await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('a2', 2)`));
+      // Depends on a2 being written first: the update finds it.
+      await withCommit(tx, tx.execute(sql`update pipelined_probe set n = 20 where k = 'a2'`));
+    });
+    assert.deepEqual(await keys('a'), ['a1', 'a2']);
+    const [row] = await tdb.database.query<{ n: number }>(`select n from pipelined_probe where k = 'a2'`);
+    assert.equal(row!.n, 20);
+  });
+
+  it('fails the whole transaction with the cause when a statement sent with the commit fails', async () => {
+    await tdb.database.query(`insert into pipelined_probe values ('b0', 0)`);
+    await assert.rejects(
+      tdb.database.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pipelined_probe values ('b1', 1)`);
+        await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('b0', 2)`));
+      }),
+      (err: unknown) => pgErrorCode(err) === '23505',
+    );
+    assert.deepEqual(await keys('b'), ['b0'], 'b1 was rolled back with the failed statement');
+  });
+
+  it('reports the cause, not "transaction aborted", for a statement issued behind a failed one', async () => {
+    await tdb.database.query(`insert into pipelined_probe values ('c0', 0)`);
+    await assert.rejects(
+      tdb.database.db.transaction(async (tx) => {
+        await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('c0', 1)`));
+        await tx.execute(sql`insert into pipelined_probe values ('c1', 1)`);
+      }),
+      (err: unknown) => pgErrorCode(err) === '23505',
+    );
+    assert.deepEqual(await keys('c'), ['c0']);
+  });
+
+  it('rolls back statements sent with the commit when the work fails after them', async () => {
+    await assert.rejects(
+      tdb.database.db.transaction(async (tx) => {
+        await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('d1', 1)`));
+        throw new Error('refused after the statement');
+      }),
+      /refused after the statement/,
+    );
+    assert.deepEqual(await keys('d'), []);
+  });
+
+  it('waits for a BEGIN with options, which can fail, and runs its statements in order', async () => {
+    await tdb.database.db.transaction(
+      async (tx) => {
+        await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('e1', 1)`));
+        const [level] = await rows<{ transaction_isolation: string }>(tx, sql`show transaction_isolation`);
+        assert.equal(level!.transaction_isolation, 'serializable');
+      },
+      { isolationLevel: 'serializable' },
+    );
+    assert.deepEqual(await keys('e'), ['e1']);
+  });
+
+  it('prepares a statement once per connection and still answers each call with its own values', async () => {
+    for (let i = 0; i < 30; i++) {
+      const got = await tdb.database.db.transaction(async (tx) => rows<{ n: number; k: string }>(tx, sql`select ${i}::int as n, ${`k${i}`}::text as k`));
+      assert.deepEqual(got, [{ n: i, k: `k${i}` }]);
+    }
+    const [prepared] = await tdb.database.db.transaction(async (tx) =>
+      rows<{ n: number }>(tx, sql`select count(*)::int as n from pg_prepared_statements where statement like ${'select $1::int as n%'}`),
+    );
+    assert.equal(prepared!.n, 1, 'the statement is prepared on this connection, once');
+  });
+
+  it('keeps concurrent transactions apart on the pool', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        tdb.database.db.transaction(async (tx) => {
+          await tx.execute(sql`insert into pipelined_probe values (${`f${String(i).padStart(2, '0')}`}, ${i})`);
+          // Every third one fails at commit time: its own row must go, the others must stay.
+          await withCommit(tx, tx.execute(i % 3 === 0 ? sql`select 1 / 0` : sql`select 1`));
+        }),
+      ),
+    );
+    const expected = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `f${String(i).padStart(2, '0')}`);
+    assert.deepEqual(await keys('f'), expected);
+    assert.equal(results.filter((r) => r.status === 'rejected').length, 7);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { and, eq } from 'drizzle-orm';
-import type { Database, Tx } from '../db/index.js';
+import { withCommit, type Database, type Tx } from '../db/index.js';
 import { idempotencyKeys } from '../db/schema.js';
 import { canonicalJson } from '../audit/chain.js';
 import { DomainError } from '../errors.js';
@@ -66,7 +66,8 @@ export async function runIdempotent<T>(
   try {
     const result = await database.db.transaction(async (tx) => {
       const r = await command(tx);
-      await tx.insert(idempotencyKeys).values({
+      // Goes out with the COMMIT; a concurrent retry's row (23505) fails the commit, answered below.
+      await withCommit(tx, tx.insert(idempotencyKeys).values({
         actorKey,
         key,
         method: req.method,
@@ -74,7 +75,7 @@ export async function runIdempotent<T>(
         requestHash,
         statusCode: r.status,
         body: r.body as unknown,
-      });
+      }));
       return r;
     });
     reply.code(result.status);
