@@ -21,6 +21,7 @@ import { applyMigrations, openDatabase, type Database } from '../apps/server/src
 import type { Ping } from '../apps/server/src/modules/units/positions.js';
 import { encodeTrackColumns, encodeTrackCopy } from '../apps/server/src/modules/units/writer.js';
 import { spawn } from 'node:child_process';
+import { SERVER_NODE_FLAGS } from '../apps/server/src/node-flags.js';
 
 const PG_URL = process.env.PINGAN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -136,7 +137,7 @@ async function seed(database: Database, nodeId: string) {
 
 /** The real server (main.ts) in a child process, as testing/server-process.ts does, plus extra node flags. */
 async function startServer(env: Record<string, string>, nodeArgs: string[]) {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
