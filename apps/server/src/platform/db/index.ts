@@ -30,7 +30,8 @@ export interface Database {
   /**
    * A separate small pool for single statements that must commit on their own at once, even while
    * the caller holds a transaction of the main pool (e.g. taking the next number from a counter row
-   * without keeping it locked until the caller commits). PostgreSQL only; null on PGlite, whose one
+   * without keeping it locked until the caller commits). Its commits do not wait for the WAL flush:
+   * use it only for values a later durable commit depends on. PostgreSQL only; null on PGlite, whose one
    * connection would deadlock — there, use the caller's transaction (nothing runs concurrently).
    */
   independent: Db | null;
@@ -120,7 +121,17 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = pipelinedTransactions(pool, drizzlePg({ client: pool, schema }) as unknown as Db);
-  const independentPool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, statement_timeout: 10_000 });
+  // Its commits do not wait for the WAL flush (synchronous_commit off): they only advance counters,
+  // and whatever uses a number commits durably later, which flushes the WAL up to and past the
+  // counter's own commit record. A crash can lose only numbers no committed row holds (decision 019).
+  const independentPool = new pg.Pool({
+    connectionString: url,
+    max: 2,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 10_000,
+    options: '-c synchronous_commit=off',
+  });
   independentPool.on('error', () => undefined);
   independentPool.on('connect', (client) => client.on('error', () => undefined));
   const independent = drizzlePg({ client: independentPool, schema }) as unknown as Db;

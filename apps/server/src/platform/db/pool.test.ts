@@ -142,6 +142,15 @@ describe('PostgreSQL pool: pipelined transactions', { skip: !serverUrl && 'needs
     assert.equal(prepared!.n, 1, 'the statement is prepared on this connection, once');
   });
 
+  it('commits counters on the independent pool without waiting for the WAL flush, and everything else with it', async () => {
+    const [independent] = await rows<{ synchronous_commit: string }>(tdb.database.independent!, sql`show synchronous_commit`);
+    assert.equal(independent!.synchronous_commit, 'off');
+    const [main] = await tdb.database.query<{ synchronous_commit: string }>('show synchronous_commit');
+    assert.equal(main!.synchronous_commit, 'on');
+    const [inTransaction] = await tdb.database.db.transaction(async (tx) => rows<{ synchronous_commit: string }>(tx, sql`show synchronous_commit`));
+    assert.equal(inTransaction!.synchronous_commit, 'on');
+  });
+
   it('keeps concurrent transactions apart on the pool', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
