@@ -54,23 +54,6 @@ function hexNibble(c: number): number {
   return c <= 57 ? c - 48 : (c | 32) - 87;
 }
 
-/** A unit id's 16 bytes, decoded once per unit (a fleet repeats the same few thousand ids all day). */
-const uuidCache = new Map<string, Uint8Array>();
-function uuidBytes(id: string): Uint8Array {
-  let bytes = uuidCache.get(id);
-  if (bytes) return bytes;
-  bytes = new Uint8Array(16);
-  for (let c = 0, o = 0; c < id.length; c++) {
-    const hi = id.charCodeAt(c);
-    if (hi === 45) continue; // '-'
-    bytes[o++] = (hexNibble(hi) << 4) | hexNibble(id.charCodeAt(++c));
-  }
-  // Bounded: a flood of made-up ids never reaches here (unknown units are dropped before), but be safe.
-  if (uuidCache.size >= 200_000) uuidCache.clear();
-  uuidCache.set(id, bytes);
-  return bytes;
-}
-
 /**
  * Track rows in PostgreSQL's binary COPY format (unit_id, t, lon, lat, accuracy, speed, heading):
  * no text for the server to parse, and no Date or string per row here. Unit ids are uuids (checked
@@ -89,9 +72,12 @@ export function encodeTrackCopy(rows: readonly Ping[]): Buffer {
     v.setInt16(o, 7);
     v.setInt32(o + 2, 16);
     o += 6;
-    const u = uuidBytes(r.unitId);
-    for (let k = 0; k < 16; k++) b[o + k] = u[k]!;
-    o += 16;
+    const u = r.unitId;
+    for (let c = 0; c < u.length; c++) {
+      const hi = u.charCodeAt(c);
+      if (hi === 45) continue; // '-'
+      b[o++] = (hexNibble(hi) << 4) | hexNibble(u.charCodeAt(++c));
+    }
     // int64 microseconds since 2000-01-01 as two 32-bit halves (exact below 2^53, no BigInt per row).
     const us = Math.round((r.t - PG_EPOCH_MS) * 1000);
     const high = Math.floor(us / 4_294_967_296);
