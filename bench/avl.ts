@@ -20,8 +20,7 @@ import { createAuthService, hashPassword } from '../apps/server/src/platform/aut
 import { applyMigrations, openDatabase, type Database } from '../apps/server/src/platform/db/index.js';
 import type { Ping } from '../apps/server/src/modules/units/positions.js';
 import { encodeTrackColumns, encodeTrackCopy } from '../apps/server/src/modules/units/writer.js';
-import { spawn } from 'node:child_process';
-import { SERVER_NODE_FLAGS } from '../apps/server/src/node-flags.js';
+import { startServerProcess, type ServerProcess } from '../apps/server/src/testing/server-process.js';
 
 const PG_URL = process.env.PINGAN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -135,44 +134,6 @@ async function seed(database: Database, nodeId: string) {
   return database.query<{ id: string }>('select id from unit order by call_sign');
 }
 
-/** The real server (main.ts) in a child process, as testing/server-process.ts does, plus extra node flags. */
-async function startServer(env: Record<string, string>, nodeArgs: string[]) {
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', 'apps/server/src/main.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out.slice(-2000)}`)), 120_000);
-    child.stdout.on('data', () => {
-      const m = /running at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out.slice(-2000)}`));
-    });
-  });
-  return {
-    port,
-    child,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
 /** CPU seconds (user + system) a process has used (Linux /proc), 0 when unknown. */
 function cpuOf(pid: number | undefined): number {
   if (!pid) return 0;
@@ -233,7 +194,7 @@ async function main() {
     };
   }
   console.log(`bench avl: engine ${database.engine}, ${UNITS} on-duty units, ${WORKERS}×${CONNECTIONS} connections, ${BATCH} points per request, ${SECONDS} s, server in a child process`);
-  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let server: ServerProcess | null = null;
   try {
     const [node] = await database.query<{ id: string }>(
       `insert into jurisdiction_node (code, name, level, path) values ('B1', '压测站', 'station', '/') returning id`,
@@ -249,13 +210,14 @@ async function main() {
     const login = await auth.login('gw', pw, '127.0.0.1', 'bench');
     if (!usePg) await database.close();
 
-    server = await startServer({
+    server = await startServerProcess({
       ...serverEnv,
       PINGAN_DEMO: 'off',
       PINGAN_SIMULATOR: 'off',
       PINGAN_WEB_DIST: '/nonexistent',
       LOG_LEVEL: 'warn',
-    }, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+      PINGAN_SERVER_NODE_ARGS: process.env.BENCH_SERVER_NODE_ARGS ?? '',
+    });
     const port = server.port;
 
     const base = Date.now() - 10 * 60_000;
