@@ -1,8 +1,10 @@
 /**
  * bench avl: position pings over HTTP into the real server (rules, live store, group-commit writer,
  * day partitions) next to a raw PostgreSQL COPY … FROM STDIN of the same rows into an identically
- * partitioned table, in the same run (the fastest of three ways to COPY is the reference; on PGlite,
- * which has no COPY FROM STDIN, a multi-row INSERT … unnest).
+ * partitioned table, in the same run: the two take turns (BENCH_ROUNDS slices of ours, each followed by
+ * the raw COPY of the rows it stored), so the noise of a shared machine falls on both. The fastest of
+ * three ways to COPY is the reference; on PGlite, which has no COPY FROM STDIN, a multi-row INSERT …
+ * unnest after the run.
  *
  * The server runs in a child process (apps/server/src/main.ts, as in production), so the load
  * generator (worker threads with keep-alive node:http agents, in this process) does not share its
@@ -11,6 +13,7 @@
  * Ends with: bench avl: ours_pps=… raw_pps=… ratio=… p99_ms=… rss_mb=… persisted=100%
  * and exits 1 when a target (≥ 20,000 pings/s, ≥ 50 % of raw) is missed.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,6 +27,8 @@ import { startServerProcess, type ServerProcess } from '../apps/server/src/testi
 
 const PG_URL = process.env.PINGAN_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Our pings and the raw COPY take turns this many times (SECONDS of ours in all). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // 32 keep-alive connections of 250 points: a fleet of 16,000 terminals (or a few gateways) keeps far more
 // requests in flight; with 8 the run measured the round trips of too few clients, not the server (its
 // main thread and the database were a third idle).
@@ -55,11 +60,9 @@ const withDb = (url: string, name: string) => {
 const WORKER_JS = `
 const http = require('node:http');
 const { parentPort, workerData } = require('node:worker_threads');
-const { port, token, units, batch, connections, seconds, base } = workerData;
+const { port, token, units, batch, connections, base } = workerData;
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-const lat = [];
-let acked = 0, stored = 0, errors = 0, sent = 0;
-const end = Date.now() + seconds * 1000;
+let lat = [], acked = 0, stored = 0, errors = 0, sent = 0;
 function post(body) {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
@@ -93,33 +96,38 @@ for (const u of units) {
 function putDigits(buf, at, value, n) {
   for (let k = n - 1; k >= 0; k--) { buf[at + k] = 48 + (value % 10); value = Math.floor(value / 10); }
 }
-async function conn(ci) {
-  const mine = units.filter((_, i) => i % connections === ci);
-  let cursor = 0, cycle = 0, tDigits = Buffer.from(String(base), 'latin1');
+// One sender per connection; each keeps its place (unit, cycle) from one slice to the next.
+const senders = Array.from({ length: connections }, (_, ci) => ({ mine: units.filter((_, i) => i % connections === ci), cursor: 0, cycle: 0, tDigits: Buffer.from(String(base), 'latin1') }));
+async function send(s, end) {
+  const mine = s.mine;
   while (Date.now() < end) {
     let length = 13; // {"points":[ and ]}
-    for (let k = 0, c = cursor; k < batch; k++) { length += mine[c].segment.length + (k ? 1 : 0); if (++c === mine.length) c = 0; }
+    for (let k = 0, c = s.cursor; k < batch; k++) { length += mine[c].segment.length + (k ? 1 : 0); if (++c === mine.length) c = 0; }
     const body = Buffer.allocUnsafe(length);
     let o = body.write('{"points":[', 0, 'latin1');
     for (let k = 0; k < batch; k++) {
-      const u = mine[cursor];
+      const u = mine[s.cursor];
       if (k) body[o++] = 44;
       body.set(u.segment, o);
-      body.set(tDigits, o + u.tAt);
-      const steps = u.lonSteps + cycle; // 118.50000 → 11850000: three digits, the point, five
+      body.set(s.tDigits, o + u.tAt);
+      const steps = u.lonSteps + s.cycle; // 118.50000 → 11850000: three digits, the point, five
       putDigits(body, o + u.lonAt, Math.floor(steps / 100000), 3);
       putDigits(body, o + u.lonAt + 4, steps % 100000, 5);
       o += u.segment.length;
-      cursor++;
-      if (cursor === mine.length) { cursor = 0; cycle++; tDigits = Buffer.from(String(base + cycle * 1000), 'latin1'); }
+      s.cursor++;
+      if (s.cursor === mine.length) { s.cursor = 0; s.cycle++; s.tDigits = Buffer.from(String(base + s.cycle * 1000), 'latin1'); }
     }
     body.write(']}', o, 'latin1');
     sent += batch;
     await post(body);
   }
 }
-Promise.all(Array.from({ length: connections }, (_, i) => conn(i))).then(() => {
-  agent.destroy();
+// A slice: every connection sends for this many seconds; the answer comes when the last reply is in.
+parentPort.on('message', async (m) => {
+  if (m.stop) { agent.destroy(); parentPort.close(); return; }
+  lat = []; acked = 0; stored = 0; errors = 0; sent = 0;
+  const end = Date.now() + m.seconds * 1000;
+  await Promise.all(senders.map((s) => send(s, end)));
   parentPort.postMessage({ lat, acked, stored, errors, sent });
 });
 `;
@@ -209,6 +217,11 @@ async function main() {
     const auth = await createAuthService(database, { sessionHours: 12, maxFailures: 5, lockoutMinutes: 15 });
     const login = await auth.login('gw', pw, '127.0.0.1', 'bench');
     if (!usePg) await database.close();
+    // Seeding left dirty pages: write them out now, not during the measured slices.
+    else {
+      await database.query('checkpoint');
+      spawnSync('sync');
+    }
 
     server = await startServerProcess({
       ...serverEnv,
@@ -232,57 +245,14 @@ async function main() {
       const rows = await database.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database()');
       return rows.reduce((sum, r) => sum + cpuOf(r.pid), 0);
     };
-    const pgCpu0 = await pgCpu();
-    const serverCpu0 = cpuOf(serverPid);
-    const benchCpu0 = process.cpuUsage();
-    const started = Date.now();
-    const results = await Promise.all(
-      Array.from({ length: WORKERS }, (_, w) =>
-        new Promise<{ lat: number[]; acked: number; stored: number; errors: number; sent: number }>((resolve, reject) => {
-          const worker = new Worker(WORKER_JS, {
-            eval: true,
-            workerData: { port, token: login.token, units: units.filter((_, i) => i % WORKERS === w), batch: BATCH, connections: CONNECTIONS, seconds: SECONDS, base },
-          });
-          worker.once('message', resolve);
-          worker.once('error', reject);
-        }),
-      ),
-    );
-    const elapsed = (Date.now() - started) / 1000;
-    const serverCpu = cpuOf(serverPid) - serverCpu0;
-    const oursPgCpu = (await pgCpu()) - pgCpu0;
-    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
-    const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
-    const flushes = metric('pingan_unit_position_flush_rows_count');
-    console.log(
-      `writer: ${flushes} flushes, ${(metric('pingan_unit_position_flush_rows_sum') / flushes).toFixed(0)} rows and ${((metric('pingan_unit_position_flush_seconds_sum') / flushes) * 1000).toFixed(1)} ms per flush`,
-    );
-    const benchCpu = process.cpuUsage(benchCpu0);
-    clearInterval(rssTimer);
-    await server.stop();
-    server = null;
-    database = await reopen();
-    const lat = results.flatMap((r) => r.lat).sort((a, b) => a - b);
-    const acked = results.reduce((s, r) => s + r.acked, 0);
-    const stored = results.reduce((s, r) => s + r.stored, 0);
-    const errors = results.reduce((s, r) => s + r.errors, 0);
-    const p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0;
-    const oursPps = stored / elapsed;
-    const [{ n: persisted } = { n: 0 }] = await database.query<{ n: number }>('select count(*)::int as n from unit_position');
-    console.log(
-      `cpu during the run: server ${((serverCpu / elapsed) * 100).toFixed(0)} % of a core (${((serverCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping), load generator ${(((benchCpu.user + benchCpu.system) / 1e6 / elapsed) * 100).toFixed(0)} % (${(((benchCpu.user + benchCpu.system) / Math.max(1, stored))).toFixed(1)} µs per ping)${usePg ? `, PostgreSQL backends ${((oursPgCpu / elapsed) * 100).toFixed(0)} % (${((oursPgCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping)` : ''}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
-    );
-    console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}; ${persisted} rows in unit_position`);
 
-    // Raw reference: a plain PostgreSQL COPY … FROM STDIN of the same rows (the same units, times and
-    // values the load generator sent) into its own identically partitioned table (same primary key and
-    // indexes), timed from the rows in memory to the last commit. COPY is measured three ways and the
-    // fastest is the reference: one binary COPY of every row, binary COPYs of 2,000 rows three at a
-    // time (as our writer runs), and one text COPY (what psql's \copy sends). The writer's own
-    // INSERT … unnest (PGlite's path) is printed beside it. PGlite has no COPY FROM STDIN: there the
-    // reference is INSERT … unnest.
+    // The raw reference: a plain PostgreSQL COPY … FROM STDIN of the same rows (the same units, times and
+    // values the load generator sent) into tables of its own, identically partitioned (same primary key
+    // and indexes), timed from the rows in memory to the last commit. COPY is measured three ways and the
+    // fastest is the reference: one binary COPY of the slice's rows, binary COPYs of 2,000 rows three at
+    // a time (as our writer runs), and one text COPY (what psql's \copy sends). PGlite has no COPY FROM
+    // STDIN: there the reference is the writer's own INSERT … unnest, after the run.
     const dayStart = Math.floor(base / 86_400_000) * 86_400_000;
-    const total = Math.max(stored, 1);
     const rowAt = (k: number): Ping => {
       const unit = units[k % units.length]!;
       const cycle = Math.floor(k / units.length);
@@ -302,29 +272,6 @@ async function main() {
     };
     const rowsOf = (from: number, n: number) => Array.from({ length: n }, (_, i) => rowAt(from + i));
     const countOf = async (table: string) => (await database.query<{ n: number }>(`select count(*)::int as n from ${table}`))[0]!.n;
-    /** Rows per second of `write` over every row in batches of `batch`, `concurrency` at a time; checks the count. */
-    const rawCpu: number[] = [];
-    const rawRun = async (batch: number, concurrency: number, write: (table: string, rows: Ping[]) => Promise<void>) => {
-      const table = await rawTable();
-      let next = 0;
-      const cpu0 = await pgCpu();
-      const rawStart = Date.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < total) {
-            const from = next;
-            next += batch;
-            await write(table, rowsOf(from, Math.min(batch, total - from)));
-          }
-        }),
-      );
-      const pps = total / ((Date.now() - rawStart) / 1000);
-      const cpuUs = (((await pgCpu()) - cpu0) / total) * 1e6;
-      const n = await countOf(table);
-      if (n !== total) throw new Error(`raw reference stored ${n} of ${total} rows in ${table}`);
-      rawCpu.push(cpuUs);
-      return pps;
-    };
     const insertUnnest = (table: string, rows: Ping[]) =>
       database
         .query(
@@ -341,21 +288,133 @@ async function main() {
       return Buffer.from(text);
     };
     const cols = '(unit_id, t, lon, lat, accuracy, speed, heading)';
-    const rawInsert = await rawRun(2000, database.engine === 'pglite' ? 1 : 3, insertUnnest);
-    let rawPps = rawInsert;
-    let rawLine = `raw: ${total} rows; INSERT … unnest (2,000 × ${database.engine === 'pglite' ? 1 : 3}) ${Math.round(rawInsert)} rows/s`;
-    const copyIn = database.copyIn?.bind(database);
-    if (copyIn) {
-      const binaryOne = await rawRun(total, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows)));
-      const binaryBatches = await rawRun(2000, 3, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows)));
-      const textOne = await rawRun(total, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin`, copyText(rows)));
-      rawPps = Math.max(binaryOne, binaryBatches, textOne);
-      rawLine += `; COPY binary in one ${Math.round(binaryOne)}, binary 2,000 × 3 ${Math.round(binaryBatches)}, text in one ${Math.round(textOne)} rows/s; reference (fastest COPY) ${Math.round(rawPps)} rows/s`;
-    } else {
-      rawLine += ' (PGlite: no COPY FROM STDIN, so this is the reference)';
+    interface RawWay {
+      name: string;
+      /** Rows per statement (0 = every row of the slice in one) and statements at once. */
+      batch: number;
+      concurrency: number;
+      write: (table: string, rows: Ping[]) => Promise<void>;
+      table: string;
+      rows: number;
+      seconds: number;
+      cpu: number;
     }
-    console.log(rawLine);
-    if (usePg) console.log(`PostgreSQL backends' CPU per row: ${rawCpu.map((c) => c.toFixed(1)).join(', ')} µs (in the order above)`);
+    const copyIn = database.copyIn?.bind(database);
+    const allocate = database.copyBuffer?.bind(database);
+    const way = async (name: string, batch: number, concurrency: number, write: RawWay['write']): Promise<RawWay> =>
+      ({ name, batch, concurrency, write, table: await rawTable(), rows: 0, seconds: 0, cpu: 0 });
+    const copyWays: RawWay[] = [];
+    if (usePg && copyIn) {
+      copyWays.push(await way('COPY binary in one', 0, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows, allocate))));
+      copyWays.push(await way('COPY binary 2,000 × 3', 2000, 3, (table, rows) => copyIn(`copy ${table} ${cols} from stdin (format binary)`, encodeTrackCopy(rows, allocate))));
+      copyWays.push(await way('COPY text in one', 0, 1, (table, rows) => copyIn(`copy ${table} ${cols} from stdin`, copyText(rows))));
+    }
+    /** Writes rows [from, from + n) the raw way and adds the time and the backends' CPU to its totals. */
+    const rawSlice = async (w: RawWay, from: number, n: number) => {
+      const batch = w.batch || n;
+      let next = from;
+      const cpu0 = await pgCpu();
+      const t0 = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: w.concurrency }, async () => {
+          while (next < from + n) {
+            const at = next;
+            next += batch;
+            await w.write(w.table, rowsOf(at, Math.min(batch, from + n - at)));
+          }
+        }),
+      );
+      w.seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+      w.cpu += (await pgCpu()) - cpu0;
+      w.rows += n;
+    };
+
+    // Ours and the raw reference take turns: a slice of pings over HTTP, then the same rows by each raw
+    // way, ROUNDS times. Noise of this shared machine (a busy neighbour, a disk stall) then falls on both.
+    const workers = Array.from({ length: WORKERS }, (_, w) =>
+      new Worker(WORKER_JS, {
+        eval: true,
+        workerData: { port, token: login.token, units: units.filter((_, i) => i % WORKERS === w), batch: BATCH, connections: CONNECTIONS, base },
+      }),
+    );
+    type SliceResult = { lat: number[]; acked: number; stored: number; errors: number; sent: number };
+    const slice = (seconds: number) =>
+      Promise.all(
+        workers.map(
+          (worker) =>
+            new Promise<SliceResult>((resolve, reject) => {
+              const onError = (err: Error) => reject(err);
+              worker.once('error', onError);
+              worker.once('message', (m: SliceResult) => {
+                worker.off('error', onError);
+                resolve(m);
+              });
+              worker.postMessage({ seconds });
+            }),
+        ),
+      );
+    const lat: number[] = [];
+    let acked = 0;
+    let stored = 0;
+    let errors = 0;
+    let elapsed = 0;
+    let serverCpu = 0;
+    let oursPgCpu = 0;
+    let benchCpuUs = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const pg0 = await pgCpu();
+      const server0 = cpuOf(serverPid);
+      const bench0 = process.cpuUsage();
+      const t0 = process.hrtime.bigint();
+      const results = await slice(SECONDS / ROUNDS);
+      elapsed += Number(process.hrtime.bigint() - t0) / 1e9;
+      serverCpu += cpuOf(serverPid) - server0;
+      oursPgCpu += (await pgCpu()) - pg0;
+      const used = process.cpuUsage(bench0);
+      benchCpuUs += used.user + used.system;
+      const from = stored;
+      for (const r of results) {
+        for (const x of r.lat) lat.push(x);
+        acked += r.acked;
+        stored += r.stored;
+        errors += r.errors;
+      }
+      for (const w of copyWays) await rawSlice(w, from, stored - from);
+    }
+    for (const worker of workers) worker.postMessage({ stop: true });
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+    const metric = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+    const flushes = metric('pingan_unit_position_flush_rows_count');
+    console.log(
+      `writer: ${flushes} flushes, ${(metric('pingan_unit_position_flush_rows_sum') / flushes).toFixed(0)} rows and ${((metric('pingan_unit_position_flush_seconds_sum') / flushes) * 1000).toFixed(1)} ms per flush`,
+    );
+    clearInterval(rssTimer);
+    await server.stop();
+    server = null;
+    database = await reopen();
+    lat.sort((a, b) => a - b);
+    const p99 = lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? 0;
+    const oursPps = stored / elapsed;
+    const [{ n: persisted } = { n: 0 }] = await database.query<{ n: number }>('select count(*)::int as n from unit_position');
+    console.log(
+      `cpu during our slices: server ${((serverCpu / elapsed) * 100).toFixed(0)} % of a core (${((serverCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping), load generator ${((benchCpuUs / 1e6 / elapsed) * 100).toFixed(0)} % (${(benchCpuUs / Math.max(1, stored)).toFixed(1)} µs per ping)${usePg ? `, PostgreSQL backends ${((oursPgCpu / elapsed) * 100).toFixed(0)} % (${((oursPgCpu / Math.max(1, stored)) * 1e6).toFixed(1)} µs per ping)` : ''}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+    );
+    console.log(`ours: ${stored} pings stored of ${acked} acknowledged in ${elapsed.toFixed(1)} s (${ROUNDS} slices) = ${Math.round(oursPps)} pings/s; ${lat.length} requests, p50 ${lat[Math.floor(lat.length / 2)]?.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, errors ${errors}; ${persisted} rows in unit_position`);
+
+    // The writer's own INSERT … unnest (PGlite's path), over the first slice's worth of rows, for comparison.
+    const unnestWay = await way('INSERT … unnest (2,000 × 3)', 2000, database.engine === 'pglite' ? 1 : 3, insertUnnest);
+    await rawSlice(unnestWay, 0, usePg ? Math.min(stored, Math.ceil(stored / ROUNDS)) : stored);
+    for (const w of copyWays) {
+      const n = await countOf(w.table);
+      if (n !== stored) throw new Error(`raw reference stored ${n} of ${stored} rows in ${w.table}`);
+    }
+    const rate = (w: RawWay) => w.rows / w.seconds;
+    const all = [unnestWay, ...copyWays];
+    const rawPps = copyWays.length ? Math.max(...copyWays.map(rate)) : rate(unnestWay);
+    console.log(
+      `raw: ${all.map((w) => `${w.name} ${Math.round(rate(w))} rows/s (${w.rows} rows)`).join('; ')}; reference ${copyWays.length ? '(fastest COPY, in turns with ours)' : '(PGlite: no COPY FROM STDIN)'} ${Math.round(rawPps)} rows/s`,
+    );
+    if (usePg) console.log(`PostgreSQL backends' CPU per row: ${all.map((w) => `${w.name} ${((w.cpu / Math.max(1, w.rows)) * 1e6).toFixed(1)} µs`).join(', ')}`);
 
     const ratio = oursPps / rawPps;
     const persistedPct = stored === 0 ? 0 : (Math.min(persisted, stored) / stored) * 100;

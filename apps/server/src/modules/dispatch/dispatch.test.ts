@@ -5,6 +5,9 @@ import { buildApp } from '../../app.js';
 import { createTestApp, type TestApp } from '../../testing/app.js';
 import { TimerScheduler } from './timers.js';
 import { unitsRuntime } from '../units/runtime.js';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../platform/db/rows.js';
+import { createNumberSequence, nextNumber, numberSequenceOf } from './service.js';
 
 interface WsMessage {
   type: string;
@@ -101,6 +104,43 @@ describe('call intake and dispatch', () => {
     const events = await t.ctx.database.query<{ seq: number }>('select seq::int as seq from incident_event where seq > $1 order by seq', [seqBefore]);
     assert.deepEqual(events.map((e) => e.seq), Array.from({ length: events.length }, (_, i) => seqBefore + i + 1), 'event seqs are gapless');
     assert.ok(events.length >= 12);
+  });
+
+  it('starts a day\'s number sequence after what the day\'s counter row handed out, and never cuts a number short', async () => {
+    const db = t.ctx.database.db;
+    const day = numberSequenceOf('999999', new Date(Date.UTC(2099, 11, 31, 3)));
+    assert.deepEqual(day, { prefix: '999999-20991231-', sequence: 'incident_number_999999_20991231' });
+    await t.ctx.database.query('insert into incident_number_counter (prefix, last) values ($1, 9998)', [day.prefix]);
+    await createNumberSequence(db, day);
+    await createNumberSequence(db, day); // made once; a second call changes nothing
+    const take = async () => (await rows<{ n: string }>(db, sql`select ${nextNumber(day)} as n`))[0]!.n;
+    assert.equal(await take(), '999999-20991231-9999');
+    assert.equal(await take(), '999999-20991231-10000');
+    const fresh = numberSequenceOf('999998', new Date(Date.UTC(2099, 11, 31, 3)));
+    await createNumberSequence(db, fresh);
+    assert.equal((await rows<{ n: string }>(db, sql`select ${nextNumber(fresh)} as n`))[0]!.n, '999998-20991231-0001');
+  });
+
+  it('sets the day\'s numbering up again when its sequence has gone (a restored backup), losing nothing', async () => {
+    const first = await intake({ ...fight, category: 'traffic.accident', content: '编号序列测试' });
+    assert.equal(first.statusCode, 201, first.body);
+    const { sequence } = numberSequenceOf('370523', new Date());
+    await t.ctx.database.query(`drop sequence ${sequence}`);
+    const again = await intake({ ...fight, category: 'traffic.accident', content: '编号序列测试 2' });
+    if (t.ctx.database.independent) {
+      // The server's cache still named the sequence: one clear refusal, nothing stored, then numbering goes on.
+      assert.equal(again.statusCode, 503, again.body);
+      assert.match(again.json().message, /send the call again/);
+      const [stored] = await t.ctx.database.query<{ n: number }>(`select count(*)::int as n from incident where content = '编号序列测试 2'`);
+      assert.equal(stored!.n, 0);
+    } else {
+      assert.equal(again.statusCode, 201, again.body);
+    }
+    // Numbering goes on after the numbers the day's incidents hold, never reusing one.
+    const next = await intake({ ...fight, category: 'traffic.accident', content: '编号序列测试 3' });
+    assert.equal(next.statusCode, 201, next.body);
+    const suffix = (r: typeof first) => Number((r.json() as { number: string }).number.split('-')[2]);
+    assert.ok(suffix(next) > suffix(first), `${suffix(next)} follows ${suffix(first)}`);
   });
 
   it('flags a second call nearby as a likely duplicate, and a merge keeps both callers and can be undone', async () => {

@@ -84,7 +84,7 @@ export async function appendEventsAndAudit(
   return { notified: notify !== null };
 }
 
-interface RawEvent {
+export interface RawEvent {
   seq: number | string;
   incident_id: string;
   at: Date | string;
@@ -111,11 +111,35 @@ export function toEvent(r: RawEvent): IncidentEventRow {
   };
 }
 
+/** The events after `afterSeq`, in seq order, at most `limit`. */
+export function eventsAfterQuery(afterSeq: number, limit: number): SQL {
+  return sql`select seq, incident_id, at, type, actor_id, node_path, unit_ids, data from incident_event where seq > ${afterSeq} order by seq limit ${limit}`;
+}
+
 export async function eventsAfter(exec: Executor, afterSeq: number, limit = 1000): Promise<IncidentEventRow[]> {
-  const found = await rows<RawEvent>(
-    exec,
-    sql`select seq, incident_id, at, type, actor_id, node_path, unit_ids, data from incident_event where seq > ${afterSeq} order by seq limit ${limit}`,
-  );
+  return (await rows<RawEvent>(exec, eventsAfterQuery(afterSeq, limit))).map(toEvent);
+}
+
+/**
+ * Events read right after a commit, on the committing connection (see `afterCommit`): every event
+ * after `after` that was committed by then, the commit's own included. This instance's hub pushes them
+ * without a read of its own; `briefings` are terminal briefings of dispatched incidents, read after them.
+ */
+export interface PrefetchedEvents {
+  after: number;
+  events: IncidentEventRow[];
+  briefings: Map<string, Record<string, unknown>>;
+}
+
+/** This instance's hub as commands see it: where it stands, and where reads behind commits go. */
+export interface EventFeed {
+  /** The seq after which a commit's read should start. */
+  readonly currentSeq: number;
+  /** Take a read behind a commit; it is pushed when the commit is announced. */
+  offer(prefetched: PrefetchedEvents): void;
+}
+
+export function eventsOfRows(found: readonly RawEvent[]): IncidentEventRow[] {
   return found.map(toEvent);
 }
 

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { type Actor, assertCoversPath } from '../../platform/access.js';
 import { appendAudit } from '../../platform/audit/service.js';
 import type { Database, Executor } from '../../platform/db/index.js';
@@ -133,10 +133,16 @@ export async function incidentDetail(database: Database, actor: Actor, id: strin
  * The disclosure is audited when the dispatch is made.
  */
 export async function terminalBriefing(exec: Executor, incidentId: string) {
-  // One read: the incident, its calls, the place's history (30 days, 200 m) and the plan.
-  const [row] = await rows<IncidentRow & { calls_json: CallRow[]; history_json: HistoryRow[]; plan_json: { name: string; requirements: Requirement[] } | null }>(
-    exec,
-    sql`select i.*,
+  const [row] = await rows<BriefingRow>(exec, terminalBriefingQuery(incidentId));
+  if (!row) throw notFound('The incident');
+  return presentBriefing(row);
+}
+
+export type BriefingRow = IncidentRow & { calls_json: CallRow[]; history_json: HistoryRow[]; plan_json: { name: string; requirements: Requirement[] } | null };
+
+/** One read: the incident, its calls, the place's history (30 days, 200 m) and the plan. */
+export function terminalBriefingQuery(incidentId: string): SQL {
+  return sql`select i.*,
           coalesce((select json_agg(c order by c.received_at) from (
             select id, caller_phone, caller_name, content, source, received_at, audio_type, audio_bytes, origin_incident_id
             from incident_call where incident_id = i.id) c), '[]'::json) as calls_json,
@@ -147,9 +153,11 @@ export async function terminalBriefing(exec: Executor, incidentId: string) {
               and ST_DWithin(h.location::geography, i.location::geography, ${HISTORY_RADIUS_M})
             order by h.created_at desc limit 10) h), '[]'::json) end as history_json,
           (select row_to_json(p) from (${planLookup(sql`i.node_path`, sql`i.category`, sql`i.priority`)}) p) as plan_json
-        from incident i where i.id = ${incidentId}`,
-  );
-  if (!row) throw notFound('The incident');
+        from incident i where i.id = ${incidentId}`;
+}
+
+/** The terminal briefing of a row of `terminalBriefingQuery`. */
+export function presentBriefing(row: BriefingRow) {
   const { calls_json: callRows, history_json: history, plan_json: plan, ...incident } = row;
   return {
     incident: presentIncidentSummary(incidentRowOf(incident as IncidentRow)),

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../testing/app.js';
+import { testEngine } from '../../testing/database.js';
 import { connectStream } from '../../testing/ws-client.js';
+import { INCIDENT_EVENTS } from './events.js';
 
 /** The bounded replay window of the incident stream: replay inside it, resync + snapshot beyond it. */
 describe('incident stream: resume or resync', () => {
@@ -110,6 +112,41 @@ describe('incident stream: resume or resync', () => {
     assert.equal(task.status, 'dispatched');
     assert.equal(task.briefing!.incident.number, number);
     assert.deepEqual(task.instructions, ['注意安全']);
+    terminal.close();
+  });
+
+  it('pushes a dispatch to a live terminal with its briefing; on PostgreSQL from the read behind the commit', async () => {
+    // A unit of its own (the one above is out on a task).
+    const [u] = await t.ctx.database.query<{ id: string }>(
+      `insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ('李鹊02', '李鹊02', 'patrol_car', $1, $2, true) returning id`,
+      [t.fx.target.id, t.fx.target.path],
+    );
+    const unitB = u!.id;
+    await t.ctx.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [unitB, t.fx.userIds.get('community-officer.self')]);
+    const unitTicket = (await t.as('community_officer', 'self', { method: 'POST', url: `/api/units/${unitB}/ticket` })).json().ticket as string;
+    const terminal = await connectStream(`ws://${base}/api/ws?ticket=${encodeURIComponent(unitTicket)}`);
+    await terminal.waitFor((m) => m.type === 'live');
+    const hub = t.app.dispatchHub;
+    const before = hub.stats.prefetched;
+    const { id, number } = await intake();
+    const sent = await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: [{ unitId: unitB }] } });
+    assert.equal(sent.statusCode, 201, sent.body);
+    const pushed = await terminal.waitFor((m) => m.event === 'dispatch' && m.incidentId === id);
+    const briefing = (pushed as unknown as { briefing: { incident: { number: string }; calls: { callerPhone: string | null }[] } }).briefing;
+    assert.equal(briefing.incident.number, number);
+    assert.equal(briefing.calls.length, 1, 'the caller is in the briefing');
+    await hub.settled();
+    // The pipelined pool reads events (and the briefing) behind the commit; PGlite's hub reads them itself.
+    if (testEngine() === 'postgres') assert.ok(hub.stats.prefetched >= before + 2, `${hub.stats.prefetched - before} events came with their commits`);
+    else assert.equal(hub.stats.prefetched, before);
+    // A read behind a commit that starts past the hub's position would leave a gap: it is never pushed.
+    const seq = hub.currentSeq;
+    const ghost = { seq: seq + 7, incidentId: id, at: new Date(), type: 'instruction', actorId: null, nodePath: '/', unitIds: [unitB], data: { text: 'ghost' } };
+    hub.offer({ after: seq + 6, events: [ghost], briefings: new Map() });
+    t.ctx.bus.publishLocal(INCIDENT_EVENTS, {});
+    await hub.settled();
+    assert.equal(hub.currentSeq, seq, 'the hub read on from its own position and found nothing new');
+    assert.ok(!terminal.messages.some((m) => m.seq === seq + 7));
     terminal.close();
   });
 });

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Actor } from '../../platform/access.js';
 import type { EventBus } from '../../platform/bus.js';
 import type { Database } from '../../platform/db/index.js';
-import { INCIDENT_EVENTS, eventsAfter, lastEventSeq, type IncidentEventRow } from './events.js';
+import { INCIDENT_EVENTS, eventsAfter, lastEventSeq, type IncidentEventRow, type PrefetchedEvents } from './events.js';
 
 /** A connected command screen (sees its node and below) or terminal (sees its units' events). */
 export interface Subscriber {
@@ -28,6 +28,7 @@ export interface ReplayWindow {
 
 const RING_SIZE = 20_000;
 const CATCH_UP_BATCH = 2000;
+const MAX_PREFETCHED = 100;
 
 /**
  * Pushes committed incident events to WebSocket subscribers of this instance. Every instance hears
@@ -45,9 +46,13 @@ export class RealtimeHub {
   /** Count of announcements heard, to tell whether one arrived during a read. */
   private announced = 0;
   private unsubscribe: (() => void) | null = null;
+  /** Events read behind this instance's commits (see `catchUp`), not yet taken. */
+  private prefetched: PrefetchedEvents[] = [];
+  /** Called with the new events of a prefetched read before they are pushed (the routes keep its briefings). */
+  onPrefetched: ((events: readonly IncidentEventRow[], prefetched: PrefetchedEvents) => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   /** Counters for /metrics and tests. */
-  stats = { delivered: 0, subscribers: 0, presentFailed: 0, resyncs: 0 };
+  stats = { delivered: 0, subscribers: 0, presentFailed: 0, resyncs: 0, prefetched: 0 };
 
   constructor(
     private readonly database: Database,
@@ -81,10 +86,21 @@ export class RealtimeHub {
     return this.catchingUp;
   }
 
+  /** A read made behind a commit of this instance (see `catchUp`); pushed when that commit is announced. */
+  offer(prefetched: PrefetchedEvents) {
+    // Only an optimisation: before the hub runs, or while its reads are stuck, the oldest are let go.
+    if (!this.unsubscribe) return;
+    if (this.prefetched.push(prefetched) > MAX_PREFETCHED) this.prefetched.shift();
+  }
+
   /**
    * Read and push every committed event not seen yet. Announcements coalesce: while a catch-up runs,
    * later ones only ask for one more read, so a burst of commits costs one read per round, not one per
    * commit; a read that finds nothing while no announcement came in the meantime ends the round.
+   * A commit of this instance offers the events read right behind it (everything after `after`, as of
+   * just after that commit) before it is announced: those new to the hub are pushed at once, before the read.
+   * They never end a round: a read of the hub's own still follows, as another commit may have been
+   * announced before and seen after that one's read.
    */
   private catchUp() {
     this.announced++;
@@ -93,6 +109,7 @@ export class RealtimeHub {
     this.catchingUp = this.catchingUp.then(async () => {
       try {
         for (;;) {
+          await this.takePrefetched();
           const heard = this.announced;
           const batch = await eventsAfter(this.database.db, this.lastSeq, CATCH_UP_BATCH).catch(() => []);
           if (batch.length === 0) {
@@ -100,12 +117,7 @@ export class RealtimeHub {
             if (heard !== this.announced) continue;
             break;
           }
-          for (const e of batch) {
-            this.ring.push(e);
-            this.lastSeq = e.seq;
-          }
-          if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
-          await this.deliverAll([...this.subscribers].filter((sub) => sub.live), batch);
+          await this.accept(batch);
           // A short batch read after the last announcement holds everything committed before it: done,
           // without one more (empty) read. Seqs are assigned at commit under the head's lock, so a
           // visible seq means every lower one is visible too.
@@ -115,6 +127,29 @@ export class RealtimeHub {
         this.catchUpRunning = false;
       }
     });
+  }
+
+  /** Push the new events of reads made behind commits; one that starts past the hub's position would leave a gap and is skipped. */
+  private async takePrefetched() {
+    while (this.prefetched.length > 0) {
+      const p = this.prefetched.shift()!;
+      if (p.after > this.lastSeq) continue;
+      const fresh = p.events.filter((e) => e.seq > this.lastSeq);
+      if (fresh.length === 0) continue;
+      this.onPrefetched?.(fresh, p);
+      this.stats.prefetched += fresh.length;
+      await this.accept(fresh);
+    }
+  }
+
+  /** Take events in seq order (the next after lastSeq) into the ring and push them to live subscribers. */
+  private async accept(batch: readonly IncidentEventRow[]) {
+    for (const e of batch) {
+      this.ring.push(e);
+      this.lastSeq = e.seq;
+    }
+    if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
+    await this.deliverAll([...this.subscribers].filter((sub) => sub.live), batch);
   }
 
   /**

@@ -24,7 +24,7 @@ import { installPositionPush } from './realtime-positions.js';
 import { recommend } from './recommend.js';
 import { streamSnapshot } from './snapshot.js';
 import { dispatchStatsRoutes } from './stats.js';
-import { createDispatchService, DISPATCH_ROLES, INCIDENT_READER_ROLES, loadIncident, type IncidentRow } from './service.js';
+import { createDispatchService, DISPATCH_ROLES, INCIDENT_READER_ROLES, loadIncident, type AppendedEvents, type IncidentRow } from './service.js';
 import { TimerScheduler } from './timers.js';
 import { unitsRuntime } from '../units/runtime.js';
 
@@ -59,6 +59,16 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     }
     return base;
   });
+  // Briefings read behind a dispatch's commit serve its terminals' messages (no read of their own).
+  hub.onPrefetched = (events, prefetched) => {
+    for (const e of events) {
+      const briefing = e.type === 'dispatch' ? prefetched.briefings.get(e.incidentId) : undefined;
+      if (!briefing || briefings.has(e.seq)) continue;
+      briefings.set(e.seq, Promise.resolve(briefing));
+      if (briefings.size > 500) briefings.delete(briefings.keys().next().value!);
+    }
+  };
+  dispatch.feedHub(hub);
   hub.replay = {
     maxEvents: ctx.config.PINGAN_WS_REPLAY_MAX_EVENTS,
     maxAgeMs: ctx.config.PINGAN_WS_REPLAY_MAX_MINUTES * 60_000,
@@ -110,14 +120,14 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     async (req, reply) => {
       const actor = actorOf(req);
       // The answer is stored in the intake's own transaction; events are announced after its commit.
-      let appended = null as { notified: boolean } | null;
+      let appended = null as AppendedEvents | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.intake(actor, req.body, tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
       // A replayed answer appended nothing: there is nothing to announce.
-      if (appended) await announceEvents(bus, appended.notified);
+      if (appended) await dispatch.announce(appended);
       return answer;
     },
   );
@@ -208,13 +218,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      let appended = null as { notified: boolean } | null;
+      let appended = null as AppendedEvents | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.dispatch(actor, req.params.id, req.body, tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 201, body };
       });
-      if (appended) await announceEvents(bus, appended.notified);
+      if (appended) await dispatch.announce(appended);
       return answer;
     },
   );
@@ -241,13 +251,13 @@ export function dispatchRoutes(app: ZodApp, ctx: AppContext): void {
       const actor = actorOf(req);
       // A terminal that lost the answer (its connection, or the server, went down) retries with the same
       // key and gets the stored answer, not a conflict from the status it already set.
-      let appended = null as { notified: boolean } | null;
+      let appended = null as AppendedEvents | null;
       const answer = await runIdempotent(database, req, reply, async (tx) => {
         const body = await dispatch.setStatus(actor, req.params.id, req.body, async (exec, unitId) => (await unitsOf(actor.userId, exec)).has(unitId), tx);
         appended = dispatch.appendedEvents(tx);
         return { status: 200, body };
       });
-      if (appended) await announceEvents(bus, appended.notified);
+      if (appended) await dispatch.announce(appended);
       return answer;
     },
   );

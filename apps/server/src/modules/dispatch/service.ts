@@ -4,12 +4,23 @@ import type { Role } from '@pingan/contracts';
 import { type Actor, assertCoversPath, coversPath } from '../../platform/access.js';
 import { type AuditEntry, appendAudit } from '../../platform/audit/service.js';
 import type { EventBus } from '../../platform/bus.js';
-import type { Database, Executor, Tx } from '../../platform/db/index.js';
+import { afterCommit, type Database, type Executor, type Tx } from '../../platform/db/index.js';
 import { rows, uuidArray } from '../../platform/db/rows.js';
-import { conflict, forbidden, notFound, unprocessable } from '../../platform/errors.js';
+import { conflict, DomainError, forbidden, notFound, unprocessable } from '../../platform/errors.js';
+import { pgErrorCode } from '../../platform/http/errors.js';
 import { toWgs84 } from '../jurisdiction/geo/coords.js';
 import type { JurisdictionLookup } from '../jurisdiction/lookup.js';
-import { announceEvents, appendEventsAndAudit, type NewIncidentEvent } from './events.js';
+import {
+  announceEvents,
+  appendEventsAndAudit,
+  eventsAfterQuery,
+  eventsOfRows,
+  type EventFeed,
+  type NewIncidentEvent,
+  type PrefetchedEvents,
+  type RawEvent,
+} from './events.js';
+import { presentBriefing, terminalBriefingQuery, type BriefingRow } from './presenter.js';
 import {
   ACTIVE_ASSIGNMENT, type AssignmentStatus, type CloseBody, type DispatchBody, type IntakeBody, NEXT_STATUS, type StatusBody,
 } from './model.js';
@@ -131,16 +142,46 @@ async function insertTimer(tx: Executor, t: { incidentId: string; assignmentId?:
     values (${t.incidentId}, ${t.assignmentId ?? null}, ${t.diversionId ?? null}, ${t.kind}, ${t.start}, ${warn}, ${due})`);
 }
 
-/** The next incident number of a county and day (Beijing time): 370523-20261122-0007. */
-async function takeNumber(exec: Executor, countyCode: string, at: Date): Promise<string> {
+/**
+ * Incident numbers of a county and day (Beijing time): 370523-20261122-0007, from a sequence of that day
+ * (`incident_number_370523_20261122`) that the intake's INSERT draws from itself. nextval() keeps no
+ * lock for the transaction, never repeats, and follows the order of calls across instances, so the
+ * insert goes out behind the intake's read without waiting for a number; a failed intake leaves a gap.
+ * The sequence is made on the day's first intake, starting after what that day's counter row (the
+ * numbering before sequences) or its incidents already hold.
+ */
+interface NumberSequence {
+  prefix: string;
+  sequence: string;
+}
+
+export function numberSequenceOf(countyCode: string, at: Date): NumberSequence {
   const day = new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
-  const prefix = `${countyCode}-${day}-`;
-  const [r] = await rows<{ last: number }>(
+  return { prefix: `${countyCode}-${day}-`, sequence: `incident_number_${countyCode.replace(/[^0-9A-Za-z]/g, '_')}_${day}` };
+}
+
+export async function createNumberSequence(exec: Executor, { prefix, sequence }: NumberSequence): Promise<void> {
+  // After the last number handed out: by the counter row, or by an incident already numbered that day
+  // (the sequence made again after it was lost). Once per county and day, so a scan is acceptable.
+  const [taken] = await rows<{ last: number }>(
     exec,
-    sql`insert into incident_number_counter (prefix, last) values (${prefix}, 1)
-        on conflict (prefix) do update set last = incident_number_counter.last + 1 returning last`,
+    sql`select greatest(
+          coalesce((select last from incident_number_counter where prefix = ${prefix}), 0),
+          coalesce((select max(case when substring(number from ${prefix.length + 1}::int) ~ '^[0-9]{1,9}$' then substring(number from ${prefix.length + 1}::int)::int end)
+                    from incident where number like ${`${prefix}%`}), 0))::int as last`,
   );
-  return `${prefix}${String(r!.last).padStart(4, '0')}`;
+  try {
+    await exec.execute(sql.raw(`create sequence if not exists ${sequence} start with ${(taken?.last ?? 0) + 1}`));
+  } catch (err) {
+    // Another instance made it between the check and the statement.
+    const code = pgErrorCode(err);
+    if (code !== '42P07' && code !== '23505') throw err;
+  }
+}
+
+/** The number an INSERT takes from its day's sequence: prefix and at least four digits. */
+export function nextNumber({ prefix, sequence }: NumberSequence): SQL {
+  return sql`(select ${prefix} || lpad(n::text, greatest(4, length(n::text)), '0') from nextval(${sequence}::regclass) as n)`;
 }
 
 /**
@@ -177,6 +218,17 @@ class CategoryCache {
 type Emit = (e: Omit<NewIncidentEvent, 'at'>) => void;
 type Audit = (actor: Actor, entry: AuditEntry) => void;
 
+/** A command's events, appended in a transaction: how to announce them once it has committed. */
+export interface AppendedEvents {
+  /** The announcement to other instances left with the commit (PostgreSQL NOTIFY). */
+  notified: boolean;
+  /** The events (and briefings) read right behind the commit, for this instance's hub; null: none. */
+  prefetched: Promise<PrefetchedEvents> | null;
+}
+
+/** Events read behind a commit at most; the hub reads on from there itself. */
+const PREFETCH_LIMIT = 500;
+
 export function createDispatchService(deps: {
   database: Database;
   bus: EventBus;
@@ -192,7 +244,42 @@ export function createDispatchService(deps: {
    * Caller transactions in which a command appended events, and whether their announcement went with
    * the commit: the caller announces them after its commit.
    */
-  const appendedIn = new WeakMap<Tx, { notified: boolean }>();
+  const appendedIn = new WeakMap<Tx, AppendedEvents>();
+  /** Incident number sequences made on the independent pool (see `numberSequenceOf`). */
+  const numberSequences = new Set<string>();
+  /** This instance's hub, once it runs: commits read their events for it (see `prefetch`). */
+  let feed: EventFeed | null = null;
+
+  /**
+   * Read the events after the hub's position, and the terminal briefing of each incident dispatched,
+   * right behind the commit (same write, on the committing connection; `afterCommit`): the hub can push
+   * them at once, without a read of its own after hearing of the commit, and a terminal gets its
+   * dispatch two round trips sooner. The briefing is read after the events, so it is at least as new.
+   */
+  function prefetch(tx: Tx, events: readonly NewIncidentEvent[]): Promise<PrefetchedEvents> | null {
+    if (!feed) return null;
+    const after = feed.currentSeq;
+    const read = afterCommit<RawEvent>(tx, eventsAfterQuery(after, PREFETCH_LIMIT));
+    if (!read) return null;
+    const dispatched = [...new Set(events.filter((e) => e.type === 'dispatch').map((e) => e.incidentId))];
+    const briefs = dispatched.map((id) => afterCommit<BriefingRow>(tx, terminalBriefingQuery(id))!);
+    return (async () => {
+      const rowsRead = await read;
+      const briefings = new Map<string, Record<string, unknown>>();
+      for (let i = 0; i < dispatched.length; i++) {
+        const [row] = await briefs[i]!;
+        if (row) briefings.set(dispatched[i]!, presentBriefing(row));
+      }
+      return { after, events: eventsOfRows(rowsRead), briefings };
+    })();
+  }
+
+  /** Tell subscribers of committed events; the hub first takes what was read behind the commit (if it came). */
+  async function announce(appended: AppendedEvents): Promise<void> {
+    const prefetched = appended.prefetched ? await appended.prefetched.catch(() => null) : null;
+    if (prefetched) feed?.offer(prefetched);
+    await announceEvents(bus, appended.notified);
+  }
 
   /**
    * Run a command in one transaction that appends incident events; announce them after commit so
@@ -206,13 +293,13 @@ export function createDispatchService(deps: {
     outer?: Tx,
   ): Promise<T> {
     const at = now();
-    let appended = null as { notified: boolean } | null;
+    let appended = null as AppendedEvents | null;
     const run = async (tx: Tx) => {
       const pending: NewIncidentEvent[] = [];
       const audits: { actor: Actor; entry: AuditEntry }[] = [];
       const value = await work(tx, at, (e) => pending.push({ ...e, at }), (actor, entry) => audits.push({ actor, entry }));
       const { notified } = await appendEventsAndAudit(tx, bus, pending, audits);
-      appended = pending.length > 0 ? { notified } : null;
+      appended = pending.length > 0 ? { notified, prefetched: prefetch(tx, pending) } : null;
       return value;
     };
     if (outer) {
@@ -221,7 +308,7 @@ export function createDispatchService(deps: {
       return value;
     }
     const result = await db.transaction(run);
-    if (appended) await announceEvents(bus, appended.notified);
+    if (appended) await announce(appended);
     return result;
   }
 
@@ -345,6 +432,12 @@ export function createDispatchService(deps: {
     settings,
     /** Events appended in a caller's transaction (null: none), to announce after its commit. */
     appendedEvents: (tx: Tx) => appendedIn.get(tx) ?? null,
+    /** Announce events appended in a caller's transaction, after its commit. */
+    announce,
+    /** The hub of this instance: from now on commits read their events for it (see `prefetch`). */
+    feedHub(hub: EventFeed) {
+      feed = hub;
+    },
 
     /** Intake of a call: locate, route to the owning station, flag duplicates, show the place's history. */
     async intake(actor: Actor, input: IntakeBody, outer?: Tx) {
@@ -363,12 +456,14 @@ export function createDispatchService(deps: {
       const result = await command(async (tx, at, emit, audit) => {
         const receivedAt = input.receivedAt && input.receivedAt <= at ? input.receivedAt : at;
         const top = input.category.split('.')[0]!;
-        // The day's number comes from its counter row in a statement of its own (committed at once on
-        // PostgreSQL, so intakes never queue on it): numbers never repeat, and skip only when an intake
-        // fails after numbering. There it runs on its own connection while this transaction reads.
-        // PGlite has one connection and no concurrency: it numbers in the transaction, after the read.
-        const countyCode = county?.code ?? '000000';
-        const numbering = database.independent ? takeNumber(database.independent, countyCode, at) : null;
+        // The day's number sequence exists once it was made on the independent pool (committed at once);
+        // PGlite has one connection and makes it in this transaction, every time (a rollback undoes it).
+        const numbering = numberSequenceOf(county?.code ?? '000000', at);
+        if (!database.independent) await createNumberSequence(tx, numbering);
+        else if (!numberSequences.has(numbering.sequence)) {
+          await createNumberSequence(database.independent, numbering);
+          numberSequences.add(numbering.sequence);
+        }
         // The place's open incidents of the same category nearby (likely duplicates) and its recent history, in one read.
         type Nearby = { kind: 'duplicate' | 'history'; id: string; number: string; category: string; content: string; created_at: Date; status: string; distance_m: number };
         const reading = point
@@ -390,13 +485,12 @@ export function createDispatchService(deps: {
           : Promise.resolve([] as Nearby[]);
         // On PostgreSQL the insert is written behind the read without waiting for its answer (pipelined).
         reading.catch(() => undefined);
-        const number = numbering ? await numbering : (await reading, await takeNumber(tx, countyCode, at));
         const inserting = rows<{ id: string; number: string }>(
           tx,
           sql`with i as (
                 insert into incident (number, status, category, subcategory, priority, source, content, address, lon, lat, location,
                   node_id, station_id, node_path, core, created_by, created_at, updated_at)
-                values (${number}, 'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
+                values (${nextNumber(numbering)}, 'new', ${top}, ${input.category.includes('.') ? input.category : null}, ${input.priority}, ${input.source},
                   ${input.content}, ${input.address ?? null}, ${point?.lon ?? null}, ${point?.lat ?? null},
                   ${point ? sql`ST_SetSRID(ST_MakePoint(${point.lon}, ${point.lat}), 4326)` : null},
                   ${deepest?.id ?? null}, ${station?.id ?? null}, ${nodePath}, ${core}, ${actor.userId}, ${receivedAt}, ${at})
@@ -406,7 +500,15 @@ export function createDispatchService(deps: {
                 select i.id, i.id, ${input.callerPhone ?? null}, ${input.callerName ?? null}, ${input.content}, ${input.source}, ${receivedAt}::timestamptz from i)
               select id, number from i`,
         );
-        const [nearby, [created]] = await Promise.all([reading, inserting]);
+        const [nearby, [created]] = await Promise.all([
+          reading,
+          inserting.catch((err: unknown) => {
+            // The day's sequence is gone (a restored backup, a reset database): made again on the next try.
+            if (pgErrorCode(err) !== '42P01' || !numberSequences.delete(numbering.sequence)) throw err;
+            throw new DomainError(503, 'numbering_reset', 'The day\'s incident numbering had to be set up again: send the call again (nothing was stored).');
+          }),
+        ]);
+        const number = created!.number;
         const duplicates = nearby.filter((n) => n.kind === 'duplicate');
         const history = nearby.filter((n) => n.kind === 'history');
         const id = created!.id;

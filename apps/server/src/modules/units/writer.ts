@@ -59,8 +59,8 @@ function hexNibble(c: number): number {
  * no text for the server to parse, and no Date or string per row here. Unit ids are uuids (checked
  * against the unit table before a point is stored); t is epoch milliseconds, stored to the microsecond.
  */
-export function encodeTrackCopy(rows: readonly Ping[]): Buffer {
-  const b = Buffer.allocUnsafe(COPY_HEADER.length + 8 + rows.length * COPY_ROW_BYTES + 2);
+export function encodeTrackCopy(rows: readonly Ping[], allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
+  const b = allocate(COPY_HEADER.length + 8 + rows.length * COPY_ROW_BYTES + 2);
   // DataView stores inline; Buffer's writeXxBE helpers cost a call and a bounds check each.
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let o = COPY_HEADER.copy(b, 0);
@@ -254,7 +254,8 @@ export class TrackWriter {
       // almost always goes through. A row another instance stored first makes the whole COPY fail
       // with nothing written; then the same rows go again with ON CONFLICT DO NOTHING.
       try {
-        await copyIn.call(this.database, TRACK_COPY, encodeTrackCopy(rows));
+        const allocate = this.database.copyBuffer?.bind(this.database);
+        await copyIn.call(this.database, TRACK_COPY, encodeTrackCopy(rows, allocate));
         return;
       } catch (err) {
         if (pgErrorCode(err) !== '23505') throw err;

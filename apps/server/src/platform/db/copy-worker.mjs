@@ -29,10 +29,12 @@ parentPort.on('message', async (m) => {
       const stream = client.query(copyFrom(m.text));
       stream.once('finish', resolve);
       stream.once('error', reject);
-      stream.end(Buffer.from(m.data));
+      stream.end(Buffer.from(m.data, m.offset ?? 0, m.length ?? m.data.byteLength));
     });
     client.release();
-    parentPort.postMessage({ id: m.id, ok: true });
+    // The server has answered, so every byte has left: the memory goes back for the next body. After
+    // a failure it is not sent back (a write may still be under way), and is collected.
+    parentPort.postMessage({ id: m.id, ok: true, data: m.data }, [m.data]);
   } catch (err) {
     // A server error leaves the connection usable; anything else (socket) may not: drop it.
     const code = err && typeof err === 'object' ? err.code : undefined;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction, PgTransactionConfig } from 'drizzle-orm/pg-core';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction, type PgTransactionConfig } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -43,6 +43,12 @@ export interface Database {
    * SQL path for it. The buffer is handed to the COPY thread: do not use it afterwards.
    */
   copyIn?(text: string, data: Buffer): Promise<void>;
+  /**
+   * A buffer of at least `bytes` for a `copyIn` body, from memory the COPY thread hands back after
+   * each COPY (PostgreSQL server only). Fresh memory of that size costs page faults on every use;
+   * recycled memory does not. Pass the filled part (a subarray of it) to copyIn.
+   */
+  copyBuffer?(bytes: number): Buffer;
   /** Listen to PostgreSQL NOTIFY on a channel (both engines support it). */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   notify(channel: string, payload: string): Promise<void>;
@@ -183,6 +189,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
     copyIn(text, data) {
       return copier.copy(text, data);
     },
+    copyBuffer(bytes) {
+      return copier.buffer(bytes);
+    },
     async notify(channel, payload) {
       await pool.query('select pg_notify($1, $2)', [channel, payload]);
     },
@@ -206,6 +215,8 @@ interface PipelinedTransaction {
   unchecked: Promise<unknown>[];
   /** COMMIT has been sent: the transaction is over whatever the answers say. */
   ended: boolean;
+  /** Reads to send right behind the COMMIT (see `afterCommit`). */
+  after: { text: string; values: unknown[]; resolve: (rows: unknown[]) => void; reject: (err: unknown) => void }[];
 }
 
 const PREPARED_PER_CONNECTION = 500;
@@ -273,13 +284,15 @@ class TransactionConnection {
     if (text === 'begin') {
       const begun = this.client.query(config, values);
       quietly(begun);
-      this.current = { begun, unchecked: [], ended: false };
+      this.current = { begun, unchecked: [], ended: false, after: [] };
       return Promise.resolve(EMPTY_RESULT);
     }
     const open = this.current;
     if (open && text === 'commit') return this.commit(open, config);
     if (open && text === 'rollback') {
       this.current = null;
+      const notCommitted = new Error('the transaction was rolled back');
+      for (const r of open.after) r.reject(notCommitted);
       // A COMMIT already sent ended the transaction (as a rollback, if a statement failed).
       return open.ended ? Promise.resolve(EMPTY_RESULT) : this.client.query(config, values);
     }
@@ -295,14 +308,52 @@ class TransactionConnection {
     const committed = this.client.query(config);
     quietly(committed);
     open.ended = true;
-    await open.begun;
-    for (const statement of open.unchecked) await statement;
-    const result = await committed;
-    this.current = null;
-    // Belt and braces: PostgreSQL answers ROLLBACK to the COMMIT of a failed transaction, without an error.
-    if (result.command && result.command.toUpperCase() !== 'COMMIT') throw new Error(`the transaction was rolled back (${result.command})`);
-    return result;
+    // Reads that go out behind the COMMIT, in the same write; PostgreSQL runs them after it.
+    const reads = open.after.map((r) => {
+      const read = this.client.query(this.named({ text: r.text, values: r.values }, r.values), r.values);
+      quietly(read);
+      return read;
+    });
+    try {
+      await open.begun;
+      for (const statement of open.unchecked) await statement;
+      const result = await committed;
+      this.current = null;
+      // Belt and braces: PostgreSQL answers ROLLBACK to the COMMIT of a failed transaction, without an error.
+      if (result.command && result.command.toUpperCase() !== 'COMMIT') throw new Error(`the transaction was rolled back (${result.command})`);
+      // Their answers follow the COMMIT's at once; the connection goes back to the pool after them.
+      for (let i = 0; i < reads.length; i++) {
+        const r = open.after[i]!;
+        await reads[i]!.then((res) => r.resolve(res.rows), r.reject);
+      }
+      return result;
+    } catch (err) {
+      for (const r of open.after) r.reject(err);
+      throw err;
+    }
   }
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A read to run right after the transaction commits, on its connection, sent in the same write as the
+ * COMMIT: its answer arrives with the commit's, one round trip sooner than a read issued afterwards.
+ * It sees the transaction's writes and everything committed before it (it runs outside the
+ * transaction, in a snapshot of its own). Resolves with its rows once the transaction has committed;
+ * rejects when the transaction fails. Null where that cannot be done (PGlite, or no pipelined
+ * transaction): then read after the commit as usual.
+ */
+export function afterCommit<T>(tx: Executor, query: SQL): Promise<T[]> | null {
+  const open = pipelinedOf.get(tx);
+  if (!open || open.ended) return null;
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  const read = new Promise<T[]>((resolve, reject) => {
+    open.after.push({ text, values: params, resolve: resolve as (rows: unknown[]) => void, reject });
+  });
+  // A caller that stops at the failed transaction need not await it.
+  quietly(read);
+  return read;
 }
 
 /**
@@ -357,12 +408,17 @@ function pipelinedTransactions(pool: pg.Pool, db: Db): Db {
 /**
  * COPY … FROM STDIN on a worker thread with its own connections (started on first use). The bulk
  * writes' protocol round trips and socket writes then wait for no HTTP work on the main event loop,
- * and use the second core. The caller's buffer is copied (transferred as a fresh ArrayBuffer).
+ * and use the second core. A body is handed over without a copy when it lies in memory from
+ * `buffer()` (the thread sends that memory back after the COPY, for the next body) or owns its
+ * whole ArrayBuffer; anything else is copied first.
  */
 class CopyThread {
   private worker: Worker | null = null;
   private pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private seq = 0;
+  /** Memory back from the thread, ready for the next body; `lent` is what buffer() handed out. */
+  private spare: ArrayBuffer[] = [];
+  private lent = new WeakSet<ArrayBuffer>();
 
   constructor(
     private readonly url: string,
@@ -373,7 +429,8 @@ class CopyThread {
     if (this.worker) return this.worker;
     const w = new Worker(new URL('./copy-worker.mjs', import.meta.url), { workerData: { url: this.url, max: this.connections } });
     w.unref();
-    w.on('message', (m: { id: number; ok: boolean; message?: string; code?: string; detail?: string }) => {
+    w.on('message', (m: { id: number; ok: boolean; message?: string; code?: string; detail?: string; data?: ArrayBuffer }) => {
+      if (m.data && m.data.byteLength <= SPARE_COPY_BYTES && this.spare.length < SPARE_COPY_BUFFERS) this.spare.push(m.data);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -391,16 +448,30 @@ class CopyThread {
     return w;
   }
 
+  buffer(bytes: number): Buffer {
+    // The smallest spare that fits.
+    let at = -1;
+    for (let i = 0; i < this.spare.length; i++) {
+      const size = this.spare[i]!.byteLength;
+      if (size >= bytes && (at < 0 || size < this.spare[at]!.byteLength)) at = i;
+    }
+    // Sizes in steps of 64 kB, so memory sent back fits the next body of about the same size.
+    const memory = at >= 0 ? this.spare.splice(at, 1)[0]! : new ArrayBuffer(Math.ceil(bytes / 65_536) * 65_536);
+    this.lent.add(memory);
+    return Buffer.from(memory);
+  }
+
   copy(text: string, data: Buffer): Promise<void> {
     const w = this.start();
     const id = ++this.seq;
-    // A buffer that owns its whole memory (any unpooled one, as a COPY body is) is handed over as it
-    // is; a slice of the shared pool is copied first. Either way the caller's Buffer is not used again.
-    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
-    const owned = whole ? (data.buffer as ArrayBuffer) : (data.buffer as ArrayBuffer).slice(data.byteOffset, data.byteOffset + data.byteLength);
+    const memory = data.buffer as ArrayBuffer;
+    const handOver = this.lent.has(memory) || (data.byteOffset === 0 && data.byteLength === memory.byteLength && memory instanceof ArrayBuffer);
+    this.lent.delete(memory);
+    const owned = handOver ? memory : memory.slice(data.byteOffset, data.byteOffset + data.byteLength);
+    const offset = handOver ? data.byteOffset : 0;
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, text, data: owned }, [owned]);
+      w.postMessage({ id, text, data: owned, offset, length: data.byteLength }, [owned]);
     });
   }
 
@@ -415,6 +486,14 @@ class CopyThread {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Bodies' memory kept for reuse: one per COPY in flight and a few more, of at most 1 MB each (a bigger
+ * body is rare and its page faults are small beside its work; kept, it would be external memory that
+ * makes V8 collect more often).
+ */
+const SPARE_COPY_BUFFERS = 8;
+const SPARE_COPY_BYTES = 1 << 20;
 
 /**
  * Apply migrations. On PostgreSQL several instances may start at once, so the run holds an

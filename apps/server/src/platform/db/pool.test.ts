@@ -4,7 +4,7 @@ import type { PgTransactionConfig } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 import { openServerDatabase, type TestDatabase } from '../../testing/database.js';
 import { pgErrorCode } from '../http/errors.js';
-import { withCommit } from './index.js';
+import { afterCommit, withCommit } from './index.js';
 import { rows } from './rows.js';
 
 const serverUrl = process.env.PINGAN_TEST_DATABASE_URL;
@@ -151,6 +151,42 @@ describe('PostgreSQL pool: pipelined transactions', { skip: !serverUrl && 'needs
     assert.equal(inTransaction!.synchronous_commit, 'on');
   });
 
+  it('answers a read sent behind the COMMIT once the transaction has committed, with its writes', async () => {
+    let read: Promise<{ k: string; n: number }[]> | null = null;
+    await tdb.database.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into pipelined_probe values ('g1', 1)`);
+      await withCommit(tx, tx.execute(sql`insert into pipelined_probe values ('g2', 2)`));
+      read = afterCommit(tx, sql`select k, n from pipelined_probe where k like ${'g%'} order by k`);
+      assert.ok(read, 'a pipelined transaction takes reads behind its COMMIT');
+    });
+    assert.deepEqual(await read!, [{ k: 'g1', n: 1 }, { k: 'g2', n: 2 }]);
+    assert.equal(afterCommit(tdb.database.db, sql`select 1`), null, 'outside a transaction there is no COMMIT to go behind');
+  });
+
+  it('rejects a read behind the COMMIT when the transaction fails, before or at the commit', async () => {
+    let early: Promise<unknown[]> | null = null;
+    await assert.rejects(
+      tdb.database.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pipelined_probe values ('h1', 1)`);
+        early = afterCommit(tx, sql`select k from pipelined_probe where k = 'h1'`);
+        throw new Error('the work failed');
+      }),
+      /the work failed/,
+    );
+    await assert.rejects(early!, /rolled back/);
+    let late: Promise<unknown[]> | null = null;
+    await assert.rejects(
+      tdb.database.db.transaction(async (tx) => {
+        await tx.execute(sql`insert into pipelined_probe values ('h2', 1)`);
+        late = afterCommit(tx, sql`select k from pipelined_probe where k = 'h2'`);
+        await withCommit(tx, tx.execute(sql`select 1 / 0`));
+      }),
+      (err: unknown) => pgErrorCode(err) === '22012',
+    );
+    await assert.rejects(late!, (err: unknown) => pgErrorCode(err) === '22012');
+    assert.deepEqual(await keys('h'), [], 'neither transaction left a row');
+  });
+
   it('keeps concurrent transactions apart on the pool', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
@@ -164,5 +200,58 @@ describe('PostgreSQL pool: pipelined transactions', { skip: !serverUrl && 'needs
     const expected = Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `f${String(i).padStart(2, '0')}`);
     assert.deepEqual(await keys('f'), expected);
     assert.equal(results.filter((r) => r.status === 'rejected').length, 7);
+  });
+});
+
+/**
+ * COPY bodies travel to the COPY thread without a copy when they lie in memory from copyBuffer(), and
+ * that memory comes back for the next body (fresh memory of that size costs page faults each time).
+ */
+describe('PostgreSQL COPY thread: recycled body memory', { skip: !serverUrl && 'needs PostgreSQL: run with PINGAN_TEST_DATABASE_URL (CI does)' }, () => {
+  let tdb: TestDatabase;
+  before(async () => {
+    tdb = await openServerDatabase(serverUrl!);
+    await tdb.database.query('create table copy_probe (k integer primary key, v text not null)');
+  });
+  after(async () => {
+    await tdb?.close();
+  });
+  const text = (from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i}\tv${from + i}\n`).join('');
+
+  it('stores every body exactly, with reused memory, at an offset and side by side', async () => {
+    const { database } = tdb;
+    // Three rounds of four COPYs at once: each body is written into memory from copyBuffer (after the
+    // first round, memory a finished COPY gave back), part-way in, with other bytes around it.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        Array.from({ length: 4 }, (_, j) => {
+          const from = (round * 4 + j) * 1000;
+          const body = Buffer.from(text(from, 1000));
+          const memory = database.copyBuffer!(body.length + 64);
+          memory.fill(0x21);
+          body.copy(memory, 32);
+          return database.copyIn!('copy copy_probe (k, v) from stdin', memory.subarray(32, 32 + body.length));
+        }),
+      );
+    }
+    const [summary] = await database.query<{ n: number; bad: number }>(
+      `select count(*)::int as n, count(*) filter (where v <> 'v' || k)::int as bad from copy_probe`,
+    );
+    assert.deepEqual(summary, { n: 12_000, bad: 0 });
+    // Memory the thread gave back is lent again: a buffer of the same size is not fresh (zeroed) memory.
+    const again = database.copyBuffer!(1000 * 12 + 64);
+    assert.ok(again.includes(0x21), 'memory from an earlier body is reused');
+  });
+
+  it('fails a COPY with the cause and keeps the thread usable', async () => {
+    const { database } = tdb;
+    const memory = database.copyBuffer!(64);
+    const n = memory.write('1\tduplicate\n');
+    await assert.rejects(database.copyIn!('copy copy_probe (k, v) from stdin', memory.subarray(0, n)), (err: unknown) => pgErrorCode(err) === '23505');
+    const next = database.copyBuffer!(64);
+    const m = next.write('999999\tlast\n');
+    await database.copyIn!('copy copy_probe (k, v) from stdin', next.subarray(0, m));
+    const [row] = await database.query<{ v: string }>('select v from copy_probe where k = 999999');
+    assert.equal(row?.v, 'last');
   });
 });
