@@ -4,6 +4,9 @@ import { createTestApp, type TestApp } from '../../testing/app.js';
 import { testEngine } from '../../testing/database.js';
 import { connectStream } from '../../testing/ws-client.js';
 import { INCIDENT_EVENTS } from './events.js';
+import { IntakeBody } from './model.js';
+import { createDispatchService } from './service.js';
+import type { Actor } from '../../platform/access.js';
 
 /** The bounded replay window of the incident stream: replay inside it, resync + snapshot beyond it. */
 describe('incident stream: resume or resync', () => {
@@ -148,5 +151,32 @@ describe('incident stream: resume or resync', () => {
     assert.equal(hub.currentSeq, seq, 'the hub read on from its own position and found nothing new');
     assert.ok(!terminal.messages.some((m) => m.seq === seq + 7));
     terminal.close();
+  });
+  it('leaves nothing unhandled when a transaction whose events were to be read behind its commit rolls back', async () => {
+    // The read behind the commit (PostgreSQL) is awaited only when the commit is announced; a caller's
+    // transaction that gives up announces nothing, and the read's failure must not end the process.
+    const unhandled: unknown[] = [];
+    const listen = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', listen);
+    try {
+      const service = createDispatchService(t.ctx);
+      service.feedHub(t.app.dispatchHub);
+      const above = t.fx.nodes.get('370523')!;
+      const actor: Actor = { userId: t.fx.userIds.get('dispatcher.above')!, username: 'dispatcher.above', displayName: '指挥中心', role: 'dispatcher', nodeId: above.id, nodePath: above.path, sessionId: null, ip: null };
+      const count = async () => (await t.ctx.database.query<{ n: number }>('select count(*)::int as n from incident'))[0]!.n;
+      const before = await count();
+      await assert.rejects(
+        t.ctx.database.db.transaction(async (tx) => {
+          await service.intake(actor, IntakeBody.parse({ ...fight, content: '回滚的警情' }), tx);
+          throw new Error('the caller gives up');
+        }),
+        /the caller gives up/,
+      );
+      await new Promise((r) => setTimeout(r, 100)); // unhandled rejections are reported after the turn
+      assert.deepEqual(unhandled.map(String), []);
+      assert.equal(await count(), before, 'nothing of the rolled-back intake stayed');
+    } finally {
+      process.off('unhandledRejection', listen);
+    }
   });
 });

@@ -263,7 +263,7 @@ export function createDispatchService(deps: {
     if (!read) return null;
     const dispatched = [...new Set(events.filter((e) => e.type === 'dispatch').map((e) => e.incidentId))];
     const briefs = dispatched.map((id) => afterCommit<BriefingRow>(tx, terminalBriefingQuery(id))!);
-    return (async () => {
+    const prefetched = (async () => {
       const rowsRead = await read;
       const briefings = new Map<string, Record<string, unknown>>();
       for (let i = 0; i < dispatched.length; i++) {
@@ -272,6 +272,10 @@ export function createDispatchService(deps: {
       }
       return { after, events: eventsOfRows(rowsRead), briefings };
     })();
+    // When the transaction fails (or a caller's outer one rolls back) nobody announces, so nobody awaits
+    // this: its rejection must not go unhandled (that ends the process).
+    prefetched.catch(() => undefined);
+    return prefetched;
   }
 
   /** Tell subscribers of committed events; the hub first takes what was read behind the commit (if it came). */
