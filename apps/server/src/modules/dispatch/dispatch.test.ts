@@ -7,7 +7,7 @@ import { TimerScheduler } from './timers.js';
 import { unitsRuntime } from '../units/runtime.js';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../platform/db/rows.js';
-import { createNumberSequence, nextNumber, numberSequenceOf } from './service.js';
+import { createNumberSequence, dropPastNumberSequences, nextNumber, numberSequenceOf } from './service.js';
 
 interface WsMessage {
   type: string;
@@ -119,6 +119,20 @@ describe('call intake and dispatch', () => {
     const fresh = numberSequenceOf('999998', new Date(Date.UTC(2099, 11, 31, 3)));
     await createNumberSequence(db, fresh);
     assert.equal((await rows<{ n: string }>(db, sql`select ${nextNumber(fresh)} as n`))[0]!.n, '999998-20991231-0001');
+  });
+
+  it('drops the number sequences of days before yesterday, and only those of the county', async () => {
+    const db = t.ctx.database.db;
+    const noon = new Date(Date.UTC(2099, 5, 10, 4)); // 2099-06-10 12:00 in Beijing
+    const day = (county: string, daysBack: number) => numberSequenceOf(county, new Date(noon.getTime() - daysBack * 86400_000));
+    for (const s of [day('888881', 3), day('888881', 2), day('888881', 1), day('888881', 0), day('888882', 5), day('88888', 4)]) await createNumberSequence(db, s);
+    const dropped = await dropPastNumberSequences(db, '888881', noon);
+    assert.deepEqual(dropped.sort(), ['incident_number_888881_20990607', 'incident_number_888881_20990608']);
+    const left = await t.ctx.database.query<{ relname: string }>(`select relname from pg_class where relkind = 'S' and relname like 'incident_number_88888%'`);
+    assert.deepEqual(left.map((r) => r.relname).sort(), ['incident_number_888881_20990609', 'incident_number_888881_20990610', 'incident_number_888882_20990605', 'incident_number_88888_20990606']);
+    assert.deepEqual(await dropPastNumberSequences(db, '888881', noon), [], 'nothing more to drop');
+    // Yesterday's numbers go on for an intake that began before midnight.
+    assert.equal((await rows<{ n: string }>(db, sql`select ${nextNumber(day('888881', 1))} as n`))[0]!.n, '888881-20990609-0001');
   });
 
   it('sets the day\'s numbering up again when its sequence has gone (a restored backup), losing nothing', async () => {

@@ -179,6 +179,25 @@ export async function createNumberSequence(exec: Executor, { prefix, sequence }:
   }
 }
 
+/**
+ * Drop the number sequences of a county's days before yesterday (Beijing time): their numbers are
+ * given, and only an intake that began just before midnight may still draw from yesterday's. Run with
+ * the day's first intake; another instance doing the same at once changes nothing.
+ */
+export async function dropPastNumberSequences(exec: Executor, countyCode: string, at: Date): Promise<string[]> {
+  const { sequence: yesterday } = numberSequenceOf(countyCode, new Date(at.getTime() - 86400_000));
+  const stem = yesterday.slice(0, -8);
+  const found = await rows<{ name: string }>(
+    exec,
+    sql`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where c.relkind = 'S' and n.nspname = current_schema() and starts_with(c.relname, ${stem})`,
+  );
+  // Names end in the day, yyyymmdd: they sort as the days do.
+  const past = found.map((f) => f.name).filter((name) => /^[0-9]{8}$/.test(name.slice(stem.length)) && name < yesterday);
+  for (const name of past) await exec.execute(sql.raw(`drop sequence if exists ${name}`));
+  return past;
+}
+
 /** The number an INSERT takes from its day's sequence: prefix and at least four digits. */
 export function nextNumber({ prefix, sequence }: NumberSequence): SQL {
   return sql`(select ${prefix} || lpad(n::text, greatest(4, length(n::text)), '0') from nextval(${sequence}::regclass) as n)`;
@@ -245,7 +264,7 @@ export function createDispatchService(deps: {
    * the commit: the caller announces them after its commit.
    */
   const appendedIn = new WeakMap<Tx, AppendedEvents>();
-  /** Incident number sequences made on the independent pool (see `numberSequenceOf`). */
+  /** Days whose number sequence this service has set up and whose past sequences it dropped (see `numberSequenceOf`). */
   const numberSequences = new Set<string>();
   /** This instance's hub, once it runs: commits read their events for it (see `prefetch`). */
   let feed: EventFeed | null = null;
@@ -462,10 +481,13 @@ export function createDispatchService(deps: {
         const top = input.category.split('.')[0]!;
         // The day's number sequence exists once it was made on the independent pool (committed at once);
         // PGlite has one connection and makes it in this transaction, every time (a rollback undoes it).
-        const numbering = numberSequenceOf(county?.code ?? '000000', at);
+        const countyCode = county?.code ?? '000000';
+        const numbering = numberSequenceOf(countyCode, at);
+        const firstToday = !numberSequences.has(numbering.sequence);
         if (!database.independent) await createNumberSequence(tx, numbering);
-        else if (!numberSequences.has(numbering.sequence)) {
-          await createNumberSequence(database.independent, numbering);
+        else if (firstToday) await createNumberSequence(database.independent, numbering);
+        if (firstToday) {
+          await dropPastNumberSequences(database.independent ?? tx, countyCode, at);
           numberSequences.add(numbering.sequence);
         }
         // The place's open incidents of the same category nearby (likely duplicates) and its recent history, in one read.
