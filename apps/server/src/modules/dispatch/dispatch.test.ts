@@ -121,6 +121,62 @@ describe('call intake and dispatch', () => {
     assert.equal((await rows<{ n: string }>(db, sql`select ${nextNumber(fresh)} as n`))[0]!.n, '999998-20991231-0001');
   });
 
+  it('refuses a dispatch of an unknown, off-duty or busy unit, to a closed incident or from a neighbour, leaving nothing behind', async () => {
+    // The assignments' write goes out beside the checks' reads (pipelined): each refusal must roll it back.
+    const mk = async (callSign: string, onDuty: boolean) =>
+      (await t.ctx.database.query<{ id: string }>(`insert into unit (call_sign, name, type, home_node_id, path, on_duty) values ($1, $1, 'patrol_car', $2, $3, $4) returning id`, [callSign, t.fx.target.id, t.fx.target.path, onDuty]))[0]!.id;
+    const free = await mk('李鹊拒01', true);
+    const offDuty = await mk('李鹊拒02', false);
+    const busy = await mk('李鹊拒03', true);
+    const call = { ...fight, category: 'traffic.accident', location: { lon: 118.58, lat: 36.93 } };
+    const other = (await intake({ ...call, content: '拒绝派警：占用' })).json() as { id: string; number: string };
+    assert.equal((await t.as('dispatcher', 'above', { method: 'POST', url: `/api/incidents/${other.id}/dispatch`, payload: { units: [{ unitId: busy }] } })).statusCode, 201);
+    const { id } = (await intake({ ...call, content: '拒绝派警' })).json() as { id: string };
+    const state = async () => {
+      const [r] = await t.ctx.database.query<{ assignments: number; timers: number; events: number; status: string }>(
+        `select (select count(*)::int from incident_assignment where incident_id = $1) as assignments,
+                (select count(*)::int from incident_timer where incident_id = $1 and assignment_id is not null) as timers,
+                (select count(*)::int from incident_event where incident_id = $1 and type = 'dispatch') as events,
+                (select status from incident where id = $1) as status`,
+        [id],
+      );
+      return r!;
+    };
+    const untouched = await state();
+    assert.deepEqual(untouched, { assignments: 0, timers: 0, events: 0, status: 'new' });
+    const send = (units: string[], role: 'dispatcher' | 'station_leader' = 'dispatcher', place: 'above' | 'sibling' = 'above') =>
+      t.as(role, place, { method: 'POST', url: `/api/incidents/${id}/dispatch`, payload: { units: units.map((unitId) => ({ unitId })) } });
+    const unknown = await send([free, '00000000-0000-4000-8000-000000000000']);
+    assert.equal(unknown.statusCode, 422, unknown.body);
+    assert.match(unknown.json().message, /is not a known unit/);
+    const off = await send([free, offDuty]);
+    assert.equal(off.statusCode, 422, off.body);
+    assert.match(off.json().message, /李鹊拒02 is off duty/);
+    const taken = await send([free, busy]);
+    assert.equal(taken.statusCode, 409, taken.body);
+    assert.match(taken.json().message, new RegExp(`李鹊拒03 \\(on ${other.number}\\)`));
+    const neighbour = await send([free], 'station_leader', 'sibling');
+    assert.equal(neighbour.statusCode, 403, neighbour.body);
+    const twice = await send([free, free]);
+    assert.equal(twice.statusCode, 422, twice.body);
+    assert.deepEqual(await state(), untouched, 'no assignment, timer, event or status change stayed');
+    // Closed: the write would have gone through, the check refuses it and nothing stays.
+    await t.ctx.database.query(`update incident set status = 'closed' where id = $1`, [id]);
+    const closed = await send([free]);
+    assert.equal(closed.statusCode, 409, closed.body);
+    assert.match(closed.json().message, /is closed; units cannot be sent/);
+    assert.deepEqual(await state(), { ...untouched, status: 'closed' });
+    await t.ctx.database.query(`update incident set status = 'new' where id = $1`, [id]);
+    // And the same call with a free unit goes through.
+    const ok = await send([free]);
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.deepEqual(await state(), { assignments: 1, timers: 2, events: 1, status: 'dispatched' });
+    // Out of the way of the tests after this one (duplicates nearby, timers running).
+    await t.ctx.database.query(`update incident_timer set cancelled_at = now() where incident_id = any($1::uuid[]) and cancelled_at is null`, [[id, other.id]]);
+    await t.ctx.database.query(`update incident_assignment set status = 'cleared' where incident_id = any($1::uuid[])`, [[id, other.id]]);
+    await t.ctx.database.query(`update incident set status = 'closed' where id = any($1::uuid[])`, [[id, other.id]]);
+  });
+
   it('drops the number sequences of days before yesterday, and only those of the county', async () => {
     const db = t.ctx.database.db;
     const noon = new Date(Date.UTC(2099, 5, 10, 4)); // 2099-06-10 12:00 in Beijing

@@ -384,44 +384,25 @@ export function createDispatchService(deps: {
     return read;
   }
 
-  /** Send units to an incident inside a command: checks, assignments, 1-3-5 timers, the event and the audit. */
-  async function sendUnits(
-    tx: Tx,
-    at: Date,
-    emit: Emit,
-    audit: Audit,
-    actor: Actor,
-    incident: IncidentRow,
-    body: z.infer<typeof DispatchBody>,
-    /** The units' read, when the caller started it beside its own (pipelined on PostgreSQL). */
-    unitsRead?: ReturnType<typeof readUnitsToSend>,
-  ) {
-    const incidentId = incident.id;
-    const unitIds = body.units.map((u) => u.unitId);
-    const found = await (unitsRead ?? readUnitsToSend(tx, body));
-    const problems: { field: string; message: string }[] = [];
-    for (const [i, u] of body.units.entries()) {
-      const unit = found.find((f) => f.id === u.unitId);
-      if (!unit || unit.retired_at) problems.push({ field: `body.units.${i}.unitId`, message: 'is not a known unit' });
-      else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
-    }
-    if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
-    const busy = found.filter((f) => f.busy_on);
-    if (busy.length) {
-      const names = busy.map((b) => `${b.call_sign} (on ${b.busy_on})`);
-      throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
-    }
+  /**
+   * The assignments of the units sent, their two 1-3-5 timers each (targets of the incident's place:
+   * `targetLookup` in SQL) and the incident's status, in one statement that reads the incident itself.
+   * Units are out now: the incident is on scene if one already is there (support sent later), else
+   * dispatched (the statement's snapshot does not see the new assignments, which are 'dispatched' anyway).
+   * It may be written before the checks have their answers (see `dispatch`): when a check refuses, the
+   * command throws and the transaction rolls it back, so nothing of it stays and nothing was acknowledged.
+   */
+  function writeAssignments(tx: Tx, at: Date, actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>) {
     const history = JSON.stringify([{ status: 'dispatched', at: at.toISOString(), actorId: actor.userId, lon: null, lat: null }]);
-    // Every assignment, its two 1-3-5 timers (targets of the place: `targetsFor` in SQL) and the incident's status in one statement. Units are out
-    // now: the incident is on scene if one already is there (support sent later), else dispatched (the
-    // statement's snapshot does not see the new assignments, which are 'dispatched' anyway).
-    const inserted = await rows<{ id: string; unit_id: string }>(
+    const write = rows<{ id: string; unit_id: string }>(
       tx,
-      sql`with tg as (
+      sql`with inc as (select node_path, core from incident where id = ${incidentId}::uuid),
+          tg as (
             select coalesce(t.acknowledge_seconds, ${DEFAULT_TARGETS.acknowledgeSeconds})::float8 as ack,
-              coalesce(${incident.core ? sql`t.arrive_core_seconds` : sql`t.arrive_other_seconds`}, ${incident.core ? DEFAULT_TARGETS.arriveCoreSeconds : DEFAULT_TARGETS.arriveOtherSeconds})::float8 as arrive,
+              (case when (select core from inc) then coalesce(t.arrive_core_seconds, ${DEFAULT_TARGETS.arriveCoreSeconds})
+                else coalesce(t.arrive_other_seconds, ${DEFAULT_TARGETS.arriveOtherSeconds}) end)::float8 as arrive,
               coalesce(t.warn_share, ${DEFAULT_TARGETS.warnShare})::float8 as warn_share
-            from (select 1) as one left join lateral (${targetLookup(sql`${incident.node_path}`)}) t on true),
+            from (select 1) as one left join lateral (${targetLookup(sql`(select node_path from inc)`)}) t on true),
           a as (
             insert into incident_assignment (incident_id, unit_id, status, role, reason, dispatched_at, history)
             select ${incidentId}::uuid, (u->>'unitId')::uuid, 'dispatched', u->>'role', u->>'reason', ${at}::timestamptz, ${history}::jsonb
@@ -438,6 +419,38 @@ export function createDispatchService(deps: {
             where id = ${incidentId}::uuid)
           select id, unit_id from a`,
     );
+    write.catch(() => undefined); // awaited by sendUnits once the checks pass; a refusal before that rolls it back
+    return write;
+  }
+
+  /** Send units to an incident inside a command: checks, assignments, 1-3-5 timers, the event and the audit. */
+  async function sendUnits(
+    tx: Tx,
+    at: Date,
+    emit: Emit,
+    audit: Audit,
+    actor: Actor,
+    incident: IncidentRow,
+    body: z.infer<typeof DispatchBody>,
+    /** The units' read and the write, when the caller started them beside its own read (pipelined on PostgreSQL). */
+    started?: { unitsRead: ReturnType<typeof readUnitsToSend>; writing: ReturnType<typeof writeAssignments> },
+  ) {
+    const incidentId = incident.id;
+    const unitIds = body.units.map((u) => u.unitId);
+    const found = await (started?.unitsRead ?? readUnitsToSend(tx, body));
+    const problems: { field: string; message: string }[] = [];
+    for (const [i, u] of body.units.entries()) {
+      const unit = found.find((f) => f.id === u.unitId);
+      if (!unit || unit.retired_at) problems.push({ field: `body.units.${i}.unitId`, message: 'is not a known unit' });
+      else if (!unit.on_duty) problems.push({ field: `body.units.${i}.unitId`, message: `${unit.call_sign} is off duty` });
+    }
+    if (problems.length) throw unprocessable(`These units cannot be sent: ${problems.map((p) => p.message).join('; ')}.`, problems);
+    const busy = found.filter((f) => f.busy_on);
+    if (busy.length) {
+      const names = busy.map((b) => `${b.call_sign} (on ${b.busy_on})`);
+      throw conflict(`Already assigned: ${names.join(', ')}. Cancel or clear that assignment first.`);
+    }
+    const inserted = await (started?.writing ?? writeAssignments(tx, at, actor, incidentId, body));
     const created = body.units.map((u) => ({ assignmentId: inserted.find((r) => r.unit_id === u.unitId)!.id, unitId: u.unitId }));
     emit({ incidentId, type: 'dispatch', actorId: actor.userId, nodePath: incident.node_path, unitIds, data: { assignments: created, reasons: body.units.map((u) => u.reason ?? null) } });
     // The terminals receive the caller's phone and content so the officer need not call back: a disclosure of personal data.
@@ -602,13 +615,16 @@ export function createDispatchService(deps: {
     /** Dispatch one or many units in one action; each gets 1-3-5 timers. */
     async dispatch(actor: Actor, incidentId: string, body: z.infer<typeof DispatchBody>, outer?: Tx) {
       return command(async (tx, at, emit, audit) => {
-        // The incident and the units in one round trip on PostgreSQL (pipelined); the checks follow.
+        // The units, the incident and the assignments' write in one round trip on PostgreSQL (pipelined);
+        // the checks follow on the reads' answers, and a refusal rolls the write back (nothing was acknowledged).
         const unitsRead = readUnitsToSend(tx, body);
         const loading = loadIncident(tx, incidentId);
+        loading.catch(() => undefined);
+        const writing = writeAssignments(tx, at, actor, incidentId, body);
         const incident = await loading;
         assertCoversPath(actor, incident.node_path);
         if (['closed', 'merged', 'diverted'].includes(incident.status)) throw conflict(`Incident ${incident.number} is ${incident.status}; units cannot be sent.`);
-        const created = await sendUnits(tx, at, emit, audit, actor, incident, body, unitsRead);
+        const created = await sendUnits(tx, at, emit, audit, actor, incident, body, { unitsRead, writing });
         return { incidentId, assignments: created };
       }, outer);
     },
