@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { buildDemoCounty } from '../tools/demo-county/county.js';
-import { DEMO_PASSWORD, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
+import { DEMO_PASSWORD, chooseOption, screenshotDir, skipReason, startHarness, type Harness } from './harness.js';
 
 const skip = skipReason();
 if (skip) console.log(skip);
@@ -74,7 +74,7 @@ describe('dispute mediation', { skip }, () => {
     await officer.getByTestId('register-dispute').click();
     await officer.getByLabel('关联警情').click();
     await officer.keyboard.type(incident.number);
-    await officer.locator('.ant-select-item-option', { hasText: incident.number }).click();
+    await chooseOption(officer, incident.number);
     await officer.getByTestId('register-title').fill('院墙越界邻里纠纷');
     await officer.getByTestId('register-description').fill('两户因院墙越界半米多次争吵，一方扬言拆墙。');
     await officer.getByTestId('party-name-0').fill('张建国');
@@ -94,7 +94,7 @@ describe('dispute mediation', { skip }, () => {
     await officer.getByTestId('action-assign').click();
     await officer.locator('.ant-modal #userId').click();
     await officer.keyboard.type('周调解员');
-    await officer.locator('.ant-select-item-option', { hasText: '周调解员' }).click();
+    await chooseOption(officer, '周调解员');
     await officer.getByTestId('action-submit').click();
     await officer.getByTestId('mediator-row').filter({ hasText: '周调解员' }).waitFor();
 

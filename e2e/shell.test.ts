@@ -195,6 +195,9 @@ describe('web shell', { skip }, () => {
   it('goes back to login when the session ends, and returns to the page after logging in again', async () => {
     const page = await h.newPage();
     await h.login(page, 'officer.lique');
+    // The home page's own reads finish first: one still under way when the cookies go would find the
+    // session gone and take the app to the login page before the click (seen on a slow machine).
+    await page.waitForLoadState('networkidle');
     await page.context().clearCookies();
     await page.getByTestId('nav-map').click();
     await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('expired') === '1');
