@@ -291,8 +291,33 @@ export interface LiveSlot {
   live: LiveHandle | null;
 }
 
-/** Fills freed answer slots, so the store keeps no reference to removed units. */
-const PLACEHOLDER = new LiveEntry({ unitId: '', callSign: '', type: '', path: '', t: 0, lon: 0, lat: 0, accuracy: null, speed: null, heading: null });
+/**
+ * The view `nearest` hands its filter for a unit of the grid: filled from the grid's packed copies of
+ * the units' facts (in cell order), so a query never reads the units' records — scattered over the
+ * heap, a cache miss each, they were most of a query's time. Valid during the filter's call only.
+ */
+class GridView implements LiveView {
+  unitId = '';
+  callSign = '';
+  type = '';
+  path = '';
+  t = 0;
+  lon = 0;
+  lat = 0;
+  accuracy: number | null = null;
+  speed: number | null = null;
+  heading: number | null = null;
+  stale = false;
+  ageMs = 0;
+}
+
+/** Per unit, in the packed copies: t, accuracy, speed, heading (NaN for none) by slot; t, lon, lat, accuracy, speed, heading by grid position. */
+const SLOT_NUMS = 4;
+const GRID_NUMS = 6;
+/** Per unit, in the packed copies: unitId, callSign, type, path. */
+const STRS = 4;
+const orNaN = (v: number | null) => (v === null ? Number.NaN : v);
+const orNull = (v: number) => (v === v ? v : null);
 
 const RAD = Math.PI / 180;
 const EARTH_R = 6_371_008.8;
@@ -351,6 +376,9 @@ export class PositionStore {
   private uXyz = new Float64Array(3 * 64);
   private uPos = new Int32Array(64).fill(-1);
   private uLoose = new Uint8Array(64);
+  /** By slot: t, accuracy, speed, heading (SLOT_NUMS each) and the unit's strings (STRS each), for a build to copy in cell order. */
+  private uNums = new Float64Array(SLOT_NUMS * 64);
+  private uStrs: string[] = [];
   private slotCount = 0;
   private freeSlots: number[] = [];
   /** Whether a grid was built (positions are then answered from it and the linear list). */
@@ -364,6 +392,9 @@ export class PositionStore {
    */
   private slotXyz = new Float64Array(0);
   private slotLive = new Uint8Array(0);
+  /** By grid position: the unit's current t, lon, lat, accuracy, speed, heading (GRID_NUMS each) and strings (STRS each). */
+  private slotNums = new Float64Array(0);
+  private slotStrs: string[] = [];
   private loose: LiveEntry[] = [];
   private maxDriftM = 0;
   private dirty = false;
@@ -396,7 +427,9 @@ export class PositionStore {
   private qNow = 0;
   private qFilter: ((u: LiveView) => boolean) | undefined = undefined;
   private topH = new Float64Array(16);
-  private topE: LiveEntry[] = new Array<LiveEntry>(16).fill(PLACEHOLDER);
+  /** The answer so far: a grid position (≥ 0), or −1 − i for the linear list's unit i. */
+  private topRef = new Int32Array(16);
+  private gridView = new GridView();
 
   constructor(
     public opts: { staleMs: number; indexMaxAgeMs: number; now: () => number } = {
@@ -427,6 +460,7 @@ export class PositionStore {
       const s = this.takeSlot(e);
       this.uLon[s] = e.lon;
       this.uLat[s] = e.lat;
+      this.packSlot(s, e);
       setUnitVector(this.uXyz, s, e.lon, e.lat);
       this.uLoose[s] = 1;
       this.loose.push(e);
@@ -435,17 +469,36 @@ export class PositionStore {
     }
     if (cur.t >= p.t) return false;
     const moved = cur.lon !== p.lon || cur.lat !== p.lat;
-    cur.callSign = p.callSign;
-    cur.type = p.type;
-    cur.path = p.path;
+    if (cur.callSign !== p.callSign || cur.type !== p.type || cur.path !== p.path) {
+      cur.callSign = p.callSign;
+      cur.type = p.type;
+      cur.path = p.path;
+      this.packStrings(cur);
+    }
     cur.t = p.t;
     cur.lon = p.lon;
     cur.lat = p.lat;
     cur.accuracy = p.accuracy;
     cur.speed = p.speed;
     cur.heading = p.heading;
+    const us = cur.slot;
+    const un = this.uNums;
+    un[SLOT_NUMS * us] = p.t;
+    un[SLOT_NUMS * us + 1] = orNaN(p.accuracy);
+    un[SLOT_NUMS * us + 2] = orNaN(p.speed);
+    un[SLOT_NUMS * us + 3] = orNaN(p.heading);
+    const at = this.uPos[us]!;
+    if (at >= 0) {
+      const g = this.slotNums;
+      g[GRID_NUMS * at] = p.t;
+      g[GRID_NUMS * at + 1] = p.lon;
+      g[GRID_NUMS * at + 2] = p.lat;
+      g[GRID_NUMS * at + 3] = orNaN(p.accuracy);
+      g[GRID_NUMS * at + 4] = orNaN(p.speed);
+      g[GRID_NUMS * at + 5] = orNaN(p.heading);
+    }
     if (moved) {
-      const s = cur.slot;
+      const s = us;
       this.uLon[s] = cur.lon;
       this.uLat[s] = cur.lat;
       const u = this.uXyz;
@@ -489,12 +542,39 @@ export class PositionStore {
         this.uXyz = grow(this.uXyz, 3 * cap, (n) => new Float64Array(n));
         this.uPos = grow(this.uPos, cap, (n) => new Int32Array(n).fill(-1));
         this.uLoose = grow(this.uLoose, cap, (n) => new Uint8Array(n));
+        this.uNums = grow(this.uNums, SLOT_NUMS * cap, (n) => new Float64Array(n));
       }
     }
     this.owner[s] = e;
     this.uPos[s] = -1;
     e.slot = s;
     return s;
+  }
+
+  /** The unit's facts into the packed copies of its slot (and of its grid position, when indexed). */
+  private packSlot(s: number, e: LiveEntry): void {
+    const un = this.uNums;
+    un[SLOT_NUMS * s] = e.t;
+    un[SLOT_NUMS * s + 1] = orNaN(e.accuracy);
+    un[SLOT_NUMS * s + 2] = orNaN(e.speed);
+    un[SLOT_NUMS * s + 3] = orNaN(e.heading);
+    this.uStrs[STRS * s] = e.unitId;
+    this.packStrings(e);
+  }
+
+  private packStrings(e: LiveEntry): void {
+    const s = e.slot;
+    const us = this.uStrs;
+    us[STRS * s + 1] = e.callSign;
+    us[STRS * s + 2] = e.type;
+    us[STRS * s + 3] = e.path;
+    const at = this.uPos[s]!;
+    if (at >= 0) {
+      const gs = this.slotStrs;
+      gs[STRS * at + 1] = e.callSign;
+      gs[STRS * at + 2] = e.type;
+      gs[STRS * at + 3] = e.path;
+    }
   }
 
   /** Update unit facts (call sign, type, home) without touching the position. */
@@ -504,6 +584,7 @@ export class PositionStore {
     cur.callSign = meta.callSign;
     cur.type = meta.type;
     cur.path = meta.path;
+    this.packStrings(cur);
   }
 
   remove(unitId: string): void {
@@ -517,6 +598,7 @@ export class PositionStore {
     this.uPos[s] = -1;
     this.uLoose[s] = 0;
     this.owner[s] = null;
+    this.uStrs.fill('', STRS * s, STRS * s + STRS);
     this.freeSlots.push(s);
     cur.slot = -1;
     this.changed();
@@ -674,6 +756,14 @@ export class PositionStore {
     const slotCoords = new Float64Array(2 * indexed);
     const slotXyz = new Float64Array(3 * indexed);
     const slotLive = new Uint8Array(indexed).fill(1);
+    // The packed copies are rewritten in place when they are large enough (a build every 250 ms while
+    // positions change would otherwise leave megabytes of garbage each time).
+    let slotNums = this.slotNums;
+    if (slotNums.length < GRID_NUMS * indexed) slotNums = new Float64Array(GRID_NUMS * Math.ceil(indexed * 1.25));
+    let slotStrs = this.slotStrs;
+    if (slotStrs.length < STRS * indexed) slotStrs = new Array<string>(STRS * Math.ceil(indexed * 1.25)).fill('');
+    else slotStrs.fill('', STRS * indexed); // no references to units that left
+    const uNums = this.uNums, uStrs = this.uStrs;
     const uXyz = this.uXyz;
     for (let s = 0; s < slots; s++) {
       const c = cellOf[s]!;
@@ -687,12 +777,26 @@ export class PositionStore {
       slotXyz[3 * pos] = uXyz[3 * s]!;
       slotXyz[3 * pos + 1] = uXyz[3 * s + 1]!;
       slotXyz[3 * pos + 2] = uXyz[3 * s + 2]!;
+      const gn = GRID_NUMS * pos, sn = SLOT_NUMS * s;
+      slotNums[gn] = uNums[sn]!;
+      slotNums[gn + 1] = uLon[s]!;
+      slotNums[gn + 2] = uLat[s]!;
+      slotNums[gn + 3] = uNums[sn + 1]!;
+      slotNums[gn + 4] = uNums[sn + 2]!;
+      slotNums[gn + 5] = uNums[sn + 3]!;
+      const gs = STRS * pos, ss = STRS * s;
+      slotStrs[gs] = uStrs[ss]!;
+      slotStrs[gs + 1] = uStrs[ss + 1]!;
+      slotStrs[gs + 2] = uStrs[ss + 2]!;
+      slotStrs[gs + 3] = uStrs[ss + 3]!;
     }
     this.cellStart = cellStart;
     this.slotEntries = slotEntries;
     this.slotCoords = slotCoords;
     this.slotXyz = slotXyz;
     this.slotLive = slotLive;
+    this.slotNums = slotNums;
+    this.slotStrs = slotStrs;
     this.loose = loose;
     this.built = true;
     this.maxDriftM = 0;
@@ -714,7 +818,7 @@ export class PositionStore {
     else if (this.dirty && !this.timer) this.schedule();
     if (this.topH.length < k) {
       this.topH = new Float64Array(k);
-      this.topE = new Array<LiveEntry>(k).fill(PLACEHOLDER);
+      this.topRef = new Int32Array(k);
     }
     this.qLon = lon;
     this.qLat = lat;
@@ -739,35 +843,84 @@ export class PositionStore {
         if (sLat * sLat > limit) continue;
         const h = hav(lon, lat, this.qCos, e.lon, e.lat, Math.cos(e.lat * RAD));
         if (h > this.qMaxH || (this.qCount === k && h >= this.topH[k - 1]!)) continue;
-        if (this.passes(e)) this.insert(e, h);
+        if (this.passes(e)) this.insert(-1 - i, h);
       }
       const hits = new Array<NearestHit>(this.qCount);
       const staleMs = this.opts.staleMs;
+      const nums = this.slotNums, strs = this.slotStrs;
       for (let i = 0; i < this.qCount; i++) {
-        const p = this.topE[i]!;
-        const ageMs = Math.max(0, this.qNow - p.t);
-        hits[i] = {
-          unitId: p.unitId,
-          callSign: p.callSign,
-          type: p.type,
-          path: p.path,
-          t: p.t,
-          lon: p.lon,
-          lat: p.lat,
-          accuracy: p.accuracy,
-          speed: p.speed,
-          heading: p.heading,
-          ageMs,
-          stale: ageMs > staleMs,
-          // Ranked by the chord (no trigonometry); the metres given are the haversine's, as distanceM says.
-          distanceM: distanceM(lon, lat, p.lon, p.lat),
-        };
+        const ref = this.topRef[i]!;
+        let hit: NearestHit;
+        if (ref >= 0) {
+          const n = GRID_NUMS * ref, st = STRS * ref;
+          const t = nums[n]!;
+          const ageMs = Math.max(0, this.qNow - t);
+          hit = {
+            unitId: strs[st]!,
+            callSign: strs[st + 1]!,
+            type: strs[st + 2]!,
+            path: strs[st + 3]!,
+            t,
+            lon: nums[n + 1]!,
+            lat: nums[n + 2]!,
+            accuracy: orNull(nums[n + 3]!),
+            speed: orNull(nums[n + 4]!),
+            heading: orNull(nums[n + 5]!),
+            ageMs,
+            stale: ageMs > staleMs,
+            distanceM: 0,
+          };
+        } else {
+          const p = loose[-1 - ref]!;
+          const ageMs = Math.max(0, this.qNow - p.t);
+          hit = {
+            unitId: p.unitId,
+            callSign: p.callSign,
+            type: p.type,
+            path: p.path,
+            t: p.t,
+            lon: p.lon,
+            lat: p.lat,
+            accuracy: p.accuracy,
+            speed: p.speed,
+            heading: p.heading,
+            ageMs,
+            stale: ageMs > staleMs,
+            distanceM: 0,
+          };
+        }
+        // Ranked by the chord (no trigonometry); the metres given are the haversine's, as distanceM says.
+        hit.distanceM = distanceM(lon, lat, hit.lon, hit.lat);
+        hits[i] = hit;
       }
       return hits;
     } finally {
       this.qFilter = undefined;
-      for (let i = 0; i < this.qCount; i++) this.topE[i] = PLACEHOLDER;
     }
+  }
+
+  /** The filter's verdict on the grid's unit at `pos`, from the packed copies (see GridView). */
+  private passesAt(pos: number): boolean {
+    const f = this.qFilter;
+    if (!f) return true;
+    const v = this.gridView;
+    const nums = this.slotNums, strs = this.slotStrs;
+    const n = GRID_NUMS * pos, st = STRS * pos;
+    v.unitId = strs[st]!;
+    v.callSign = strs[st + 1]!;
+    v.type = strs[st + 2]!;
+    v.path = strs[st + 3]!;
+    const t = nums[n]!;
+    v.t = t;
+    v.lon = nums[n + 1]!;
+    v.lat = nums[n + 2]!;
+    v.accuracy = orNull(nums[n + 3]!);
+    v.speed = orNull(nums[n + 4]!);
+    v.heading = orNull(nums[n + 5]!);
+    const ageMs = Math.max(0, this.qNow - t);
+    v.ageMs = ageMs;
+    v.stale = ageMs > this.opts.staleMs;
+    return f(v);
   }
 
   private passes(e: LiveEntry): boolean {
@@ -780,19 +933,19 @@ export class PositionStore {
   }
 
   /** Sorted insert into the answer (the k-th falls out when full). */
-  private insert(e: LiveEntry, h: number): void {
+  private insert(ref: number, h: number): void {
     const topH = this.topH;
-    const topE = this.topE;
+    const topRef = this.topRef;
     let n = this.qCount;
     if (n === this.qK) n--;
     let i = n;
     while (i > 0 && topH[i - 1]! > h) {
       topH[i] = topH[i - 1]!;
-      topE[i] = topE[i - 1]!;
+      topRef[i] = topRef[i - 1]!;
       i--;
     }
     topH[i] = h;
-    topE[i] = e;
+    topRef[i] = ref;
     this.qCount = n + 1;
   }
 
@@ -852,9 +1005,9 @@ export class PositionStore {
       if (bound > maxH) bound = Infinity;
       while (this.heapSize > 0 && this.heapKey[0]! <= bound) {
         const h = this.heapKey[0]!;
-        const e = this.slotEntries[this.pop()]!;
-        if (this.passes(e)) {
-          this.topE[this.qCount] = e;
+        const pos = this.pop();
+        if (this.passesAt(pos)) {
+          this.topRef[this.qCount] = pos;
           this.topH[this.qCount] = h;
           if (++this.qCount === k) return;
         }
