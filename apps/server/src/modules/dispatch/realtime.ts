@@ -41,13 +41,19 @@ export class RealtimeHub {
   private subscribers = new Set<Subscriber>();
   private ring: IncidentEventRow[] = [];
   private lastSeq = 0;
+  /** The catch-up loop (reads of committed events; see `catchUp`). */
   private catchingUp: Promise<void> = Promise.resolve();
   private catchUpRunning = false;
+  /**
+   * Everything that moves the hub forward or replays to a subscriber runs here, one step at a time:
+   * taking events into the ring and pushing them, and a new subscriber's replay. Reads of the database
+   * by the catch-up loop are not steps, so a commit's prefetched events are pushed at once instead of
+   * waiting for a read that is under way.
+   */
+  private serial: Promise<void> = Promise.resolve();
   /** Count of announcements heard, to tell whether one arrived during a read. */
   private announced = 0;
   private unsubscribe: (() => void) | null = null;
-  /** Events read behind this instance's commits (see `catchUp`), not yet taken. */
-  private prefetched: PrefetchedEvents[] = [];
   /** Called with the new events of a prefetched read before they are pushed (the routes keep its briefings). */
   onPrefetched: ((events: readonly IncidentEventRow[], prefetched: PrefetchedEvents) => void) | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -82,25 +88,52 @@ export class RealtimeHub {
   }
 
   /** Resolves once every announced event has been read and pushed. */
-  settled() {
-    return this.catchingUp;
+  async settled() {
+    await this.catchingUp;
+    await this.serial;
   }
 
-  /** A read made behind a commit of this instance (see `catchUp`); pushed when that commit is announced. */
-  offer(prefetched: PrefetchedEvents) {
-    // Only an optimisation: before the hub runs, or while its reads are stuck, the oldest are let go.
-    if (!this.unsubscribe) return;
-    if (this.prefetched.push(prefetched) > MAX_PREFETCHED) this.prefetched.shift();
+  /** Run a step after the steps before it (a failed step does not stop the ones after it). */
+  private step<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.serial.then(work);
+    this.serial = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
+
+  /**
+   * A read made right behind a commit of this instance: its events new to the hub are pushed as the
+   * next step, before the commit is even announced. One that starts past the hub's position would
+   * leave a gap: it is let go, and the catch-up read that the announcement starts brings those events.
+   */
+  offer(prefetched: PrefetchedEvents) {
+    if (!this.unsubscribe) return;
+    // Only an optimisation: while steps are stuck (a presenter waits on the database), too many are let go.
+    if (this.offered >= MAX_PREFETCHED) return;
+    this.offered++;
+    void this.step(async () => {
+      this.offered--;
+      if (prefetched.after > this.lastSeq) return;
+      const fresh = prefetched.events.filter((e) => e.seq > this.lastSeq);
+      if (fresh.length === 0) return;
+      this.onPrefetched?.(fresh, prefetched);
+      this.stats.prefetched += fresh.length;
+      await this.accept(fresh);
+    });
+  }
+  private offered = 0;
 
   /**
    * Read and push every committed event not seen yet. Announcements coalesce: while a catch-up runs,
    * later ones only ask for one more read, so a burst of commits costs one read per round, not one per
    * commit; a read that finds nothing while no announcement came in the meantime ends the round.
    * A commit of this instance offers the events read right behind it (everything after `after`, as of
-   * just after that commit) before it is announced: those new to the hub are pushed at once, before the read.
-   * They never end a round: a read of the hub's own still follows, as another commit may have been
-   * announced before and seen after that one's read.
+   * just after that commit) before it is announced (`offer`): those are pushed without waiting for this
+   * loop. They never end a round: a read of the hub's own still follows, as another commit may have
+   * been announced before and seen after that one's read. What a read brings that a prefetched read
+   * pushed meanwhile is dropped by seq when its step runs.
    */
   private catchUp() {
     this.announced++;
@@ -109,7 +142,6 @@ export class RealtimeHub {
     this.catchingUp = this.catchingUp.then(async () => {
       try {
         for (;;) {
-          await this.takePrefetched();
           const heard = this.announced;
           const batch = await eventsAfter(this.database.db, this.lastSeq, CATCH_UP_BATCH).catch(() => []);
           if (batch.length === 0) {
@@ -117,7 +149,10 @@ export class RealtimeHub {
             if (heard !== this.announced) continue;
             break;
           }
-          await this.accept(batch);
+          await this.step(async () => {
+            const fresh = batch.filter((e) => e.seq > this.lastSeq);
+            if (fresh.length > 0) await this.accept(fresh);
+          });
           // A short batch read after the last announcement holds everything committed before it: done,
           // without one more (empty) read. Seqs are assigned at commit under the head's lock, so a
           // visible seq means every lower one is visible too.
@@ -129,20 +164,7 @@ export class RealtimeHub {
     });
   }
 
-  /** Push the new events of reads made behind commits; one that starts past the hub's position would leave a gap and is skipped. */
-  private async takePrefetched() {
-    while (this.prefetched.length > 0) {
-      const p = this.prefetched.shift()!;
-      if (p.after > this.lastSeq) continue;
-      const fresh = p.events.filter((e) => e.seq > this.lastSeq);
-      if (fresh.length === 0) continue;
-      this.onPrefetched?.(fresh, p);
-      this.stats.prefetched += fresh.length;
-      await this.accept(fresh);
-    }
-  }
-
-  /** Take events in seq order (the next after lastSeq) into the ring and push them to live subscribers. */
+  /** Take events in seq order (the next after lastSeq) into the ring and push them to live subscribers (a step). */
   private async accept(batch: readonly IncidentEventRow[]) {
     for (const e of batch) {
       this.ring.push(e);
@@ -215,8 +237,8 @@ export class RealtimeHub {
       this.subscribers.delete(sub);
       this.stats.subscribers = this.subscribers.size;
     });
-    // Queue behind the hub's own catch-up so the replay and the live stream cannot interleave.
-    const step = this.catchingUp.then(async () => {
+    // A step of its own, so the replay and the live stream cannot interleave.
+    const step = this.step(async () => {
       const reason = since === null ? null : await this.resyncReason(since);
       if (since === null) {
         sub.lastSeq = this.lastSeq;
@@ -244,8 +266,7 @@ export class RealtimeHub {
       sub.live = true;
       if (sub.socket.readyState === sub.socket.OPEN) sub.socket.send(JSON.stringify({ type: 'live', seq: this.lastSeq }));
     });
-    // A failed replay (the database is away) ends this connection, never the hub's queue.
-    this.catchingUp = step.catch(() => undefined);
+    // A failed replay (the database is away) ends this connection, never the hub's steps.
     try {
       await step;
     } catch {
