@@ -7,7 +7,7 @@
  * unnest after the run.
  *
  * The server runs in a child process (apps/server/src/main.ts, as in production), so the load
- * generator (worker threads with keep-alive node:http agents, in this process) does not share its
+ * generator (worker threads with a lean HTTP/1.1 client on keep-alive sockets, in this process) does not share its
  * event loop. Uses the local PostgreSQL (a scratch database, dropped at the end) when reachable, else
  * PGlite. BENCH_SERVER_NODE_ARGS are added to the server's node flags (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
  * Ends with: bench avl: ours_pps=… raw_pps=… ratio=… p99_ms=… rss_mb=… persisted=100%
@@ -58,27 +58,50 @@ const withDb = (url: string, name: string) => {
 
 // The load generator: plain JS evaluated in a worker thread (no TypeScript loader needed there).
 const WORKER_JS = `
-const http = require('node:http');
+const net = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
 const { port, token, units, batch, connections, base } = workerData;
-const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
 let lat = [], acked = 0, stored = 0, errors = 0, sent = 0;
-function post(body) {
+// A lean HTTP/1.1 client over one keep-alive socket per sender (as load generators such as wrk and
+// autocannon do): the request line, headers and body go out in one write, and the reply is read by its
+// Content-Length. node:http's client cost this process about as much CPU per request as the server's
+// HTTP layer, on the two cores the server and the database need; the server's side is unchanged.
+const HEAD = 'POST /api/units/positions HTTP/1.1\\r\\nHost: 127.0.0.1:' + port + '\\r\\nContent-Type: application/json\\r\\nAuthorization: Bearer ' + token + '\\r\\nContent-Length: ';
+function connect() {
+  const c = { sock: net.connect({ host: '127.0.0.1', port, noDelay: true }), buf: null, waiting: null, t0: 0n, dead: false };
+  c.sock.on('data', (chunk) => {
+    c.buf = c.buf ? Buffer.concat([c.buf, chunk]) : chunk;
+    if (!c.waiting) return;
+    const end = c.buf.indexOf('\\r\\n\\r\\n');
+    if (end < 0) return;
+    const head = c.buf.toString('latin1', 0, end);
+    const m = /\\r\\ncontent-length: *(\\d+)/i.exec(head);
+    if (!m) return settle(c, 0, ''); // not a reply this client understands: counted as an error
+    const len = Number(m[1]);
+    if (c.buf.length < end + 4 + len) return;
+    const body = c.buf.toString('utf8', end + 4, end + 4 + len);
+    c.buf = c.buf.length > end + 4 + len ? c.buf.subarray(end + 4 + len) : null;
+    settle(c, Number(head.slice(9, 12)), body);
+  });
+  const down = () => { c.dead = true; if (c.waiting) settle(c, 0, ''); };
+  c.sock.on('error', down);
+  c.sock.on('close', down);
+  return c;
+}
+function settle(c, status, body) {
+  const resolve = c.waiting;
+  c.waiting = null;
+  lat.push(Number(process.hrtime.bigint() - c.t0) / 1e6);
+  if (status === 200) { const j = JSON.parse(body); acked += j.received; stored += j.stored; } else errors++;
+  resolve();
+}
+function post(s, request) {
+  if (!s.conn || s.conn.dead) s.conn = connect();
+  const c = s.conn;
   return new Promise((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/units/positions', agent,
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token, 'content-length': body.length } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (data += c));
-      res.on('end', () => {
-        lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (res.statusCode === 200) { const j = JSON.parse(data); acked += j.received; stored += j.stored; } else errors++;
-        resolve();
-      });
-    });
-    req.on('error', () => { errors++; resolve(); });
-    req.end(body);
+    c.waiting = resolve;
+    c.t0 = process.hrtime.bigint();
+    c.sock.write(request);
   });
 }
 // Each point's JSON is made once per unit as bytes with fixed-width time and longitude, and a request's
@@ -103,8 +126,10 @@ async function send(s, end) {
   while (Date.now() < end) {
     let length = 13; // {"points":[ and ]}
     for (let k = 0, c = s.cursor; k < batch; k++) { length += mine[c].segment.length + (k ? 1 : 0); if (++c === mine.length) c = 0; }
-    const body = Buffer.allocUnsafe(length);
-    let o = body.write('{"points":[', 0, 'latin1');
+    const head = HEAD + length + '\\r\\n\\r\\n';
+    const body = Buffer.allocUnsafe(head.length + length);
+    let o = body.write(head, 0, 'latin1');
+    o += body.write('{"points":[', o, 'latin1');
     for (let k = 0; k < batch; k++) {
       const u = mine[s.cursor];
       if (k) body[o++] = 44;
@@ -119,12 +144,12 @@ async function send(s, end) {
     }
     body.write(']}', o, 'latin1');
     sent += batch;
-    await post(body);
+    await post(s, body);
   }
 }
 // A slice: every connection sends for this many seconds; the answer comes when the last reply is in.
 parentPort.on('message', async (m) => {
-  if (m.stop) { agent.destroy(); parentPort.close(); return; }
+  if (m.stop) { for (const s of senders) s.conn?.sock.destroy(); parentPort.close(); return; }
   lat = []; acked = 0; stored = 0; errors = 0; sent = 0;
   const end = Date.now() + m.seconds * 1000;
   await Promise.all(senders.map((s) => send(s, end)));
