@@ -292,23 +292,53 @@ export interface LiveSlot {
 }
 
 /**
- * The view `nearest` hands its filter for a unit of the grid: filled from the grid's packed copies of
- * the units' facts (in cell order), so a query never reads the units' records — scattered over the
- * heap, a cache miss each, they were most of a query's time. Valid during the filter's call only.
+ * The view `nearest` hands its filter for a unit of the grid: it reads the grid's packed copies of the
+ * units' facts (in cell order) as the filter asks for them, so a query never reads the units' records —
+ * scattered over the heap, a cache miss each, they were most of a query's time — and a filter that
+ * looks at the id and type touches one row of strings. Valid during the filter's call only.
  */
 class GridView implements LiveView {
-  unitId = '';
-  callSign = '';
-  type = '';
-  path = '';
-  t = 0;
-  lon = 0;
-  lat = 0;
-  accuracy: number | null = null;
-  speed: number | null = null;
-  heading: number | null = null;
-  stale = false;
-  ageMs = 0;
+  pos = 0;
+  nums = new Float64Array(0);
+  strs: string[] = [];
+  now = 0;
+  staleMs = 0;
+  get unitId(): string {
+    return this.strs[STRS * this.pos]!;
+  }
+  get callSign(): string {
+    return this.strs[STRS * this.pos + 1]!;
+  }
+  get type(): string {
+    return this.strs[STRS * this.pos + 2]!;
+  }
+  get path(): string {
+    return this.strs[STRS * this.pos + 3]!;
+  }
+  get t(): number {
+    return this.nums[GRID_NUMS * this.pos]!;
+  }
+  get lon(): number {
+    return this.nums[GRID_NUMS * this.pos + 1]!;
+  }
+  get lat(): number {
+    return this.nums[GRID_NUMS * this.pos + 2]!;
+  }
+  get accuracy(): number | null {
+    return orNull(this.nums[GRID_NUMS * this.pos + 3]!);
+  }
+  get speed(): number | null {
+    return orNull(this.nums[GRID_NUMS * this.pos + 4]!);
+  }
+  get heading(): number | null {
+    return orNull(this.nums[GRID_NUMS * this.pos + 5]!);
+  }
+  get ageMs(): number {
+    return Math.max(0, this.now - this.t);
+  }
+  get stale(): boolean {
+    return this.ageMs > this.staleMs;
+  }
 }
 
 /** Per unit, in the packed copies: t, accuracy, speed, heading (NaN for none) by slot; t, lon, lat, accuracy, speed, heading by grid position. */
@@ -383,15 +413,16 @@ export class PositionStore {
   private freeSlots: number[] = [];
   /** Whether a grid was built (positions are then answered from it and the linear list). */
   private built = false;
-  /** By grid position (cell by cell): the record, the indexed lon, lat, the current unit vector, still in the grid or not. */
+  /** By grid position (cell by cell): the record, the indexed lon, lat, the current unit vector. */
   private slotEntries: LiveEntry[] = [];
   private slotCoords = new Float64Array(0);
   /**
    * Current position by grid position (for units still within the drift limit) as a unit vector (x, y, z):
    * the haversine term is a quarter of the squared chord, so ranking a point needs no trigonometry.
+   * x is NaN for a unit the grid no longer answers for (removed, or moved too far: it is on the linear
+   * list): its term is NaN and never ranks, so the scan needs no flag of its own (one cache miss less a cell).
    */
   private slotXyz = new Float64Array(0);
-  private slotLive = new Uint8Array(0);
   /** By grid position: the unit's current t, lon, lat, accuracy, speed, heading (GRID_NUMS each) and strings (STRS each). */
   private slotNums = new Float64Array(0);
   private slotStrs: string[] = [];
@@ -509,7 +540,7 @@ export class PositionStore {
         const drift = distanceM(coords[2 * pos]!, coords[2 * pos + 1]!, cur.lon, cur.lat);
         if (drift > DRIFT_LIMIT_M) {
           this.uPos[s] = -1;
-          this.slotLive[pos] = 0;
+          this.slotXyz[3 * pos] = Number.NaN; // out of the grid's answers (the linear list has it)
           this.uLoose[s] = 1;
           this.loose.push(cur);
         } else {
@@ -594,7 +625,7 @@ export class PositionStore {
     cur.alive = false;
     const s = cur.slot;
     const pos = this.uPos[s]!;
-    if (pos >= 0) this.slotLive[pos] = 0;
+    if (pos >= 0) this.slotXyz[3 * pos] = Number.NaN;
     this.uPos[s] = -1;
     this.uLoose[s] = 0;
     this.owner[s] = null;
@@ -755,7 +786,6 @@ export class PositionStore {
     const slotEntries = new Array<LiveEntry>(indexed);
     const slotCoords = new Float64Array(2 * indexed);
     const slotXyz = new Float64Array(3 * indexed);
-    const slotLive = new Uint8Array(indexed).fill(1);
     // The packed copies are rewritten in place when they are large enough (a build every 250 ms while
     // positions change would otherwise leave megabytes of garbage each time).
     let slotNums = this.slotNums;
@@ -794,7 +824,6 @@ export class PositionStore {
     this.slotEntries = slotEntries;
     this.slotCoords = slotCoords;
     this.slotXyz = slotXyz;
-    this.slotLive = slotLive;
     this.slotNums = slotNums;
     this.slotStrs = slotStrs;
     this.loose = loose;
@@ -831,6 +860,11 @@ export class PositionStore {
     this.qMaxH = havOfMetres(maxDistanceM);
     this.qNow = this.opts.now();
     this.qFilter = filter;
+    const view = this.gridView;
+    view.nums = this.slotNums;
+    view.strs = this.slotStrs;
+    view.now = this.qNow;
+    view.staleMs = this.opts.staleMs;
     try {
       if (this.built) this.searchGrid();
       // Units the index cannot answer for (new, far outliers, or moved too far since the build), checked exactly.
@@ -904,22 +938,7 @@ export class PositionStore {
     const f = this.qFilter;
     if (!f) return true;
     const v = this.gridView;
-    const nums = this.slotNums, strs = this.slotStrs;
-    const n = GRID_NUMS * pos, st = STRS * pos;
-    v.unitId = strs[st]!;
-    v.callSign = strs[st + 1]!;
-    v.type = strs[st + 2]!;
-    v.path = strs[st + 3]!;
-    const t = nums[n]!;
-    v.t = t;
-    v.lon = nums[n + 1]!;
-    v.lat = nums[n + 2]!;
-    v.accuracy = orNull(nums[n + 3]!);
-    v.speed = orNull(nums[n + 4]!);
-    v.heading = orNull(nums[n + 5]!);
-    const ageMs = Math.max(0, this.qNow - t);
-    v.ageMs = ageMs;
-    v.stale = ageMs > this.opts.staleMs;
+    v.pos = pos;
     return f(v);
   }
 
@@ -1019,10 +1038,8 @@ export class PositionStore {
   /** The indexed units at grid positions from … to − 1 (whole cells), ranked where they are now, onto the heap. */
   private scanCells(from: number, to: number): void {
     const v = this.slotXyz;
-    const live = this.slotLive;
     const qX = this.qX, qY = this.qY, qZ = this.qZ, maxH = this.qMaxH;
     for (let pos = from; pos < to; pos++) {
-      if (live[pos] === 0) continue; // removed, or moved too far (then it is on the linear list)
       const dx = v[3 * pos]! - qX;
       const dy = v[3 * pos + 1]! - qY;
       const dz = v[3 * pos + 2]! - qZ;
