@@ -51,7 +51,8 @@ export interface Database {
   copyBuffer?(bytes: number): Buffer;
   /** Listen to PostgreSQL NOTIFY on a channel (both engines support it). */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  notify(channel: string, payload: string): Promise<void>;
+  /** NOTIFY on a channel; several payloads go in one statement (each under 8,000 bytes: PostgreSQL's limit). */
+  notify(channel: string, payload: string | readonly string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -98,7 +99,8 @@ async function openPglite(dataDir: string | undefined, durable: boolean): Promis
       return async () => unsub();
     },
     async notify(channel, payload) {
-      await client.query('select pg_notify($1, $2)', [channel, payload]);
+      if (typeof payload === 'string') await client.query('select pg_notify($1, $2)', [channel, payload]);
+      else if (payload.length > 0) await client.query('select pg_notify($1, m) from unnest($2::text[]) as m', [channel, payload]);
     },
     async ping() {
       await client.query('select 1');
@@ -193,7 +195,8 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       return copier.buffer(bytes);
     },
     async notify(channel, payload) {
-      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+      if (typeof payload === 'string') await pool.query('select pg_notify($1, $2)', [channel, payload]);
+      else if (payload.length > 0) await pool.query('select pg_notify($1, m) from unnest($2::text[]) as m', [channel, payload]);
     },
     async ping() {
       await pool.query('select 1');
