@@ -46,6 +46,8 @@ export class PositionPush {
 
   start(): void {
     this.stopListening ??= this.runtime.onPositions((units) => {
+      // No screen open: nothing to send (a screen that opens gets the whole picture first).
+      if (this.viewers.size === 0) return;
       for (const u of units) this.pending.set(u.id, u.path);
       this.schedule();
     });

@@ -96,7 +96,6 @@ export class UnitsRuntime {
   /** Units whose live position changed since the last fan-out (each once: UnitInfo.publish). */
   private changed: UnitInfo[] = [];
   private batches = 0;
-  private lastPublished = new Map<string, number>();
   /** Units changed since the last platform-bus message (no Redis), and when that went out. */
   private busPending = new Set<string>();
   private busSentAt = 0;
@@ -512,7 +511,6 @@ export class UnitsRuntime {
     this.tell(this.changed);
     this.changed = [];
     const now = Date.now();
-    for (const id of ids) this.lastPublished.set(id, now);
     if (this.redisPub) {
       for (let i = 0; i < ids.length; i += 2000) {
         const positions = ids
