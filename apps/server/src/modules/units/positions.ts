@@ -881,51 +881,32 @@ export class PositionStore {
       }
       const hits = new Array<NearestHit>(this.qCount);
       const staleMs = this.opts.staleMs;
-      const nums = this.slotNums, strs = this.slotStrs;
+      // An answer from the grid is read through the view (the packed copies), one from the linear list from its record.
+      const gridView = this.gridView;
       for (let i = 0; i < this.qCount; i++) {
         const ref = this.topRef[i]!;
-        let hit: NearestHit;
+        let p: LivePosition;
         if (ref >= 0) {
-          const n = GRID_NUMS * ref, st = STRS * ref;
-          const t = nums[n]!;
-          const ageMs = Math.max(0, this.qNow - t);
-          hit = {
-            unitId: strs[st]!,
-            callSign: strs[st + 1]!,
-            type: strs[st + 2]!,
-            path: strs[st + 3]!,
-            t,
-            lon: nums[n + 1]!,
-            lat: nums[n + 2]!,
-            accuracy: orNull(nums[n + 3]!),
-            speed: orNull(nums[n + 4]!),
-            heading: orNull(nums[n + 5]!),
-            ageMs,
-            stale: ageMs > staleMs,
-            distanceM: 0,
-          };
-        } else {
-          const p = loose[-1 - ref]!;
-          const ageMs = Math.max(0, this.qNow - p.t);
-          hit = {
-            unitId: p.unitId,
-            callSign: p.callSign,
-            type: p.type,
-            path: p.path,
-            t: p.t,
-            lon: p.lon,
-            lat: p.lat,
-            accuracy: p.accuracy,
-            speed: p.speed,
-            heading: p.heading,
-            ageMs,
-            stale: ageMs > staleMs,
-            distanceM: 0,
-          };
-        }
-        // Ranked by the chord (no trigonometry); the metres given are the haversine's, as distanceM says.
-        hit.distanceM = distanceM(lon, lat, hit.lon, hit.lat);
-        hits[i] = hit;
+          gridView.pos = ref;
+          p = gridView;
+        } else p = loose[-1 - ref]!;
+        const ageMs = Math.max(0, this.qNow - p.t);
+        hits[i] = {
+          unitId: p.unitId,
+          callSign: p.callSign,
+          type: p.type,
+          path: p.path,
+          t: p.t,
+          lon: p.lon,
+          lat: p.lat,
+          accuracy: p.accuracy,
+          speed: p.speed,
+          heading: p.heading,
+          ageMs,
+          stale: ageMs > staleMs,
+          // Ranked by the chord (no trigonometry); the metres given are the haversine's, as distanceM says.
+          distanceM: distanceM(lon, lat, p.lon, p.lat),
+        };
       }
       return hits;
     } finally {
