@@ -58,3 +58,20 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
     },
   };
 }
+
+/** A demo account's API client on a running server (bearer token): GET without a body, POST with one. */
+export async function demoClient(base: string, username: string): Promise<(path: string, body?: unknown) => Promise<Response>> {
+  const res = await fetch(`${base}/api/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'pingan-demo-2026' }),
+  });
+  if (res.status !== 200) throw new Error(`login of ${username} failed: ${res.status} ${await res.text()}`);
+  const { token } = (await res.json()) as { token: string };
+  return (path, body) =>
+    fetch(`${base}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+}

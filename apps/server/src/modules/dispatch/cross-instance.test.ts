@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { openTestDatabase, type TestDatabase } from '../../testing/database.js';
-import { startServerProcess, type ServerProcess } from '../../testing/server-process.js';
+import { demoClient, startServerProcess, type ServerProcess } from '../../testing/server-process.js';
 
 const serverUrl = process.env.PINGAN_TEST_DATABASE_URL;
 
@@ -25,21 +25,6 @@ describe('two instances on one PostgreSQL', { skip: !serverUrl && 'needs Postgre
     await tdb?.close();
   });
 
-  const login = async (base: string, username: string) => {
-    const res = await fetch(`${base}/api/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: 'pingan-demo-2026' }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    const { token } = (await res.json()) as { token: string };
-    return (path: string, body?: unknown) =>
-      fetch(`${base}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-  };
 
   it('seeded the demo county once', async () => {
     const [n] = await tdb.database.query<{ n: number }>(`select count(*)::int as n from audit_log where action = 'demo.seed'`);
@@ -56,7 +41,7 @@ describe('two instances on one PostgreSQL', { skip: !serverUrl && 'needs Postgre
     );
     await tdb.database.query('insert into unit_member (unit_id, user_id) values ($1, $2)', [unit!.id, officer!.id]);
 
-    const officerOnB = await login(b.url, 'officer.lique');
+    const officerOnB = await demoClient(b.url, 'officer.lique');
     const ticket = ((await (await officerOnB(`/api/units/${unit!.id}/ticket`, {})).json()) as { ticket: string }).ticket;
     const ws = new WebSocket(`ws://127.0.0.1:${b.port}/api/ws?ticket=${encodeURIComponent(ticket)}`);
     const received: { event?: string; incidentId?: string; briefing?: { calls: { callerPhone: string }[] } }[] = [];
@@ -66,7 +51,7 @@ describe('two instances on one PostgreSQL', { skip: !serverUrl && 'needs Postgre
       ws.once('error', reject);
     });
 
-    const dispatcherOnA = await login(a.url, 'dispatcher');
+    const dispatcherOnA = await demoClient(a.url, 'dispatcher');
     const intake = await dispatcherOnA('/api/incidents', {
       content: '李鹊镇政府门口两车相撞',
       category: 'traffic.accident',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase, type TestDatabase } from '../../testing/database.js';
-import { startServerProcess, type ServerProcess } from '../../testing/server-process.js';
+import { demoClient, startServerProcess, type ServerProcess } from '../../testing/server-process.js';
 import { IDS_PER_MESSAGE } from './runtime.js';
 
 const serverUrl = process.env.PINGAN_TEST_DATABASE_URL;
@@ -25,21 +25,6 @@ describe('live positions across two instances on one PostgreSQL, without Redis',
     await tdb?.close();
   });
 
-  const login = async (base: string, username: string) => {
-    const res = await fetch(`${base}/api/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password: 'pingan-demo-2026' }),
-    });
-    assert.equal(res.status, 200, await res.clone().text());
-    const { token } = (await res.json()) as { token: string };
-    return (path: string, body?: unknown) =>
-      fetch(`${base}${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-  };
 
   it('shows on instance B every unit that moved on instance A, hundreds in one tick', async () => {
     const count = 3 * IDS_PER_MESSAGE + 17;
@@ -50,8 +35,8 @@ describe('live positions across two instances on one PostgreSQL, without Redis',
        returning id`,
       [station!.id, station!.path, count],
     );
-    const onA = await login(a.url, 'dispatcher');
-    const onB = await login(b.url, 'dispatcher');
+    const onA = await demoClient(a.url, 'dispatcher');
+    const onB = await demoClient(b.url, 'dispatcher');
     const t = new Date(Date.now() - 1000).toISOString();
     const points = units.map((u, i) => ({ unitId: u.id, t, lon: 118.4 + i / 10_000, lat: 37.05 }));
     const ingested = await onA('/api/units/positions', { points });
