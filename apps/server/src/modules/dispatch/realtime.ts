@@ -53,6 +53,8 @@ export class RealtimeHub {
   private serial: Promise<void> = Promise.resolve();
   /** Count of announcements heard, to tell whether one arrived during a read. */
   private announced = 0;
+  /** Prefetched reads offered and not yet taken (see `offer`). */
+  private offered = 0;
   private unsubscribe: (() => void) | null = null;
   /** Called with the new events of a prefetched read before they are pushed (the routes keep its briefings). */
   onPrefetched: ((events: readonly IncidentEventRow[], prefetched: PrefetchedEvents) => void) | null = null;
@@ -123,7 +125,6 @@ export class RealtimeHub {
       await this.accept(fresh);
     });
   }
-  private offered = 0;
 
   /**
    * Read and push every committed event not seen yet. Announcements coalesce: while a catch-up runs,

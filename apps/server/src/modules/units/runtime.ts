@@ -526,9 +526,8 @@ export class UnitsRuntime {
     // On PostgreSQL each message is a NOTIFY, whose payload must stay under 8,000 bytes: the ids go in
     // messages of IDS_PER_MESSAGE, all in one statement (2,000 ids in one message failed, every tick),
     // at most once a second (command screens get positions once a second anyway), and only while
-    // another instance listens: 16,000 moving units every 250 ms cost the database 10 % more CPU per
-    // point in bench:avl.
-    // Held back while no other instance listens (a single server): kept, one entry a unit, until one does.
+    // another instance listens (16,000 moving units every 250 ms cost the database 10 % more CPU per
+    // point in bench:avl). Until one does, the ids are kept, one entry a unit.
     for (const id of ids) this.busPending.add(id);
     if (now - this.busSentAt < BUS_FAN_OUT_MS || !this.ctx.bus.hasPeers()) return;
     this.busSentAt = now;
