@@ -1,5 +1,6 @@
 import type { Crs } from '@pingan/contracts';
 import type { Ping } from './positions.js';
+import { unitIds } from './unit-ids.js';
 
 /**
  * A position batch read straight from the request bytes: the points are already track rows (`Ping`),
@@ -20,8 +21,9 @@ export class ScannedPositions {
  * with any JSON whitespace and key order — that yields the values JSON.parse and the zod schema would.
  * It answers null for anything else (another key, an escape, an exponent it cannot read exactly, a
  * value the schema rejects, bad JSON), and then the route parses the body the ordinary way, so zod
- * stays the schema of record and words every error. Unit ids are interned: the same unit's id is the
- * same string in every batch, so the directory lookup hashes nothing.
+ * stays the schema of record and words every error. A point's unit is looked up by the id's bits in the
+ * registry of unit ids: a known unit's number goes with the point, so the ingest path finds the unit
+ * by index, and its id is one string in every batch.
  */
 export function scanPositionsBody(body: Buffer): ScannedPositions | null {
   scanner.b = body;
@@ -71,6 +73,8 @@ function hex(b: Buffer, at: number, n: number): number {
 class Scanner {
   b: Buffer = EMPTY;
   i = 0;
+  /** The registry number of the id uuid() read last (-1: not registered). */
+  unitNo = -1;
 
   private fail(): never {
     throw SCAN_FAILED;
@@ -211,7 +215,10 @@ class Scanner {
     return b.toString('latin1', start, end);
   }
 
-  /** A unit id: lower-case, version 1-8 and variant 10xx (or nil / max), as zod's uuid accepts; interned. */
+  /**
+   * A unit id: lower-case, version 1-8 and variant 10xx (or nil / max), as zod's uuid accepts. A
+   * registered unit's id is its one string, and its number is left in `unitNo` (else -1).
+   */
   private uuid(): string {
     this.expect(34);
     const b = this.b;
@@ -234,7 +241,9 @@ class Scanner {
     const max = w0 === -1 && w1 === -1 && w2 === -1 && w3 === -1;
     if (!ordinary && !nil && !max) this.fail();
     this.i = start + 37;
-    return intern(b, start, w0, w1, w2, w3);
+    const no = unitIds.find(w0, w1, w2, w3);
+    this.unitNo = no;
+    return no >= 0 ? unitIds.idOf(no) : b.toString('latin1', start, start + 36);
   }
 
   body(): ScannedPositions {
@@ -279,7 +288,7 @@ class Scanner {
   }
 
   private point(): Ping {
-    const p: Ping = { unitId: '', t: 0, lon: 0, lat: 0, accuracy: null, speed: null, heading: null };
+    const p: Ping = { unitId: '', unitNo: -1, t: 0, lon: 0, lat: 0, accuracy: null, speed: null, heading: null };
     let seen = 0;
     this.expect(123);
     if (this.ws() === 125) this.fail(); // t, lon and lat are required
@@ -310,6 +319,7 @@ class Scanner {
           break;
         case K_UNIT:
           p.unitId = this.uuid();
+          p.unitNo = this.unitNo;
           break;
         default:
           this.fail();
@@ -327,37 +337,3 @@ class Scanner {
 /** Thrown inside the scanner only; never leaves it. */
 const SCAN_FAILED = new Error('not an ordinary position batch');
 const scanner = new Scanner();
-
-// ---- unit id interning ----------------------------------------------------------------------------
-// Open addressing over the id's 128 bits (four 32-bit words), at most half full: a deployment's units
-// fit many times over, and a flood of made-up ids only empties the table now and then.
-const INTERN_SLOTS = 1 << 17;
-const internWords = new Int32Array(4 * INTERN_SLOTS);
-const internIds = new Array<string>(INTERN_SLOTS).fill('');
-let internCount = 0;
-
-function intern(b: Buffer, start: number, w0: number, w1: number, w2: number, w3: number): string {
-  let h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca77) ^ Math.imul(w3, 0xc2b2ae3d), 0x27d4eb2f);
-  h = (h ^ (h >>> 15)) & (INTERN_SLOTS - 1);
-  for (;;) {
-    const id = internIds[h]!;
-    if (id === '') break;
-    const o = 4 * h;
-    if (internWords[o] === w0 && internWords[o + 1] === w1 && internWords[o + 2] === w2 && internWords[o + 3] === w3) return id;
-    h = (h + 1) & (INTERN_SLOTS - 1);
-  }
-  if (internCount >= INTERN_SLOTS >> 1) {
-    internIds.fill('');
-    internCount = 0;
-    return intern(b, start, w0, w1, w2, w3);
-  }
-  const id = b.toString('latin1', start, start + 36);
-  const o = 4 * h;
-  internWords[o] = w0;
-  internWords[o + 1] = w1;
-  internWords[o + 2] = w2;
-  internWords[o + 3] = w3;
-  internIds[h] = id;
-  internCount++;
-  return id;
-}

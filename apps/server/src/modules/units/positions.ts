@@ -12,6 +12,11 @@ export function distanceM(lon1: number, lat1: number, lon2: number, lat2: number
 /** One position report of a unit, already in WGS-84, time in epoch milliseconds. */
 export interface Ping {
   unitId: string;
+  /**
+   * The unit's number in the process's registry of unit ids (unit-ids.ts), -1 or absent when the
+   * scanner did not find it there; the ingest path sets it once it has found the unit.
+   */
+  unitNo?: number;
   t: number;
   lon: number;
   lat: number;

@@ -122,7 +122,7 @@ export function pingsOf(body: z.infer<typeof PositionsBody>, defaultUnit: string
       ping.lat = lat;
     } else {
       const t = typeof p.t === 'number' ? p.t : Date.parse(p.t);
-      pings[i] = { unitId, t, lon, lat, accuracy: p.accuracy ?? null, speed: p.speed ?? null, heading: p.heading ?? null };
+      pings[i] = { unitId, unitNo: -1, t, lon, lat, accuracy: p.accuracy ?? null, speed: p.speed ?? null, heading: p.heading ?? null };
     }
   }
   return pings;

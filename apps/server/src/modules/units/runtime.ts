@@ -10,6 +10,7 @@ import {
   IngestFilter, OUTCOMES, PositionStore, DEFAULT_RULES, type LiveHandle, type LivePosition, type LiveSlot, type Outcome, type Ping, type RuleSlot,
   type RuleState,
 } from './positions.js';
+import { unitIds } from './unit-ids.js';
 import { TrackWriter } from './writer.js';
 
 /** Settings of this module, from the environment (docs/decisions/010-avl-ingestion.md lists them). */
@@ -40,9 +41,12 @@ export interface UnitInfo extends RuleSlot, LiveSlot {
   onDuty: boolean;
   dutySince: number | null;
   retired: boolean;
-  members: Set<string>;
+  /** NO_MEMBERS when the unit has none (most have none: the ingest path then reads no set). */
+  members: ReadonlySet<string>;
   rules: RuleState | null;
   live: LiveHandle | null;
+  /** The unit's number in the process's registry of unit ids (Ping.unitNo). */
+  no: number;
   /** Ingest scratch: the batch that last grouped this unit, and the unit's index in that batch. */
   batch: number;
   slot: number;
@@ -93,6 +97,13 @@ export class UnitsRuntime {
   readonly writer: TrackWriter;
   readonly totals: Counts = emptyCounts();
   private directory = new Map<string, UnitInfo | null>();
+  /** The directory's units by their number in the registry of unit ids (what the body scanner yields). */
+  private byNo: (UnitInfo | undefined)[] = [];
+  /**
+   * One string per jurisdiction path: units of a station share it, so the ingest path's jurisdiction
+   * check compares pointers and reads no unit's own copy of the path (a cache miss per unit).
+   */
+  private paths = new Map<string, string>();
   /** Units whose live position changed since the last fan-out (each once: UnitInfo.publish). */
   private changed: UnitInfo[] = [];
   private batches = 0;
@@ -255,17 +266,25 @@ export class UnitsRuntime {
     const facts = {
       callSign: r.call_sign,
       type: r.type,
-      path: r.path,
+      path: this.internPath(r.path),
       onDuty: r.on_duty && !r.retired_at,
       dutySince: r.on_duty && r.duty_changed_at ? new Date(r.duty_changed_at).getTime() : null,
       retired: r.retired_at !== null,
-      members: new Set(r.members ?? []),
+      members: r.members?.length ? new Set(r.members) : NO_MEMBERS,
     };
     const known = this.directory.get(r.id);
     if (known) return Object.assign(known, facts);
-    const info: UnitInfo = { id: r.id, ...facts, rules: null, live: null, batch: 0, slot: 0, publish: false };
+    const info: UnitInfo = { id: r.id, ...facts, rules: null, live: null, no: unitIds.register(r.id), batch: 0, slot: 0, publish: false };
     this.directory.set(r.id, info);
+    this.byNo[info.no] = info;
     return info;
+  }
+
+  private internPath(path: string): string {
+    const known = this.paths.get(path);
+    if (known !== undefined) return known;
+    this.paths.set(path, path);
+    return path;
   }
 
   async unit(id: string): Promise<UnitInfo | null> {
@@ -304,6 +323,7 @@ export class UnitsRuntime {
         Object.assign(gone, { onDuty: false, retired: true });
         this.positions.remove(id);
         told.push(gone);
+        this.byNo[gone.no] = undefined;
       }
       this.directory.delete(id);
     }
@@ -371,10 +391,11 @@ export class UnitsRuntime {
     const infos = new Array<UnitInfo | null | undefined>(n);
     let unknown: string[] | null = null;
     for (let i = 0; i < n; i++) {
-      const id = pings[i]!.unitId;
-      const info = this.directory.get(id);
+      const p = pings[i]!;
+      const no = p.unitNo ?? -1;
+      const info = (no >= 0 ? this.byNo[no] : undefined) ?? this.directory.get(p.unitId);
       infos[i] = info;
-      if (info === undefined) (unknown ??= []).push(id);
+      if (info === undefined) (unknown ??= []).push(p.unitId);
     }
     // One query for every unit this instance has not seen yet (a cold start meets thousands).
     if (unknown) {
@@ -395,6 +416,7 @@ export class UnitsRuntime {
         continue;
       }
       const p = pings[i]!;
+      p.unitNo = info.no;
       if (info.batch !== batch) {
         info.batch = batch;
         info.slot = units.length;
@@ -417,13 +439,22 @@ export class UnitsRuntime {
     const newest: Ping[] = [];
     const live: UnitInfo[] = [];
     let accepted = 0;
+    // A batch's units mostly share a few paths (interned): the jurisdiction check runs once per path.
+    let checkedPath: string | null = null;
+    let covered = false;
     for (let k = 0; k < units.length; k++) {
       const info = units[k]!;
       const entry = groups[k]!;
       let verdict: Outcome | null = null;
       if (info.retired) verdict = 'unknown_unit';
       else if (sender.kind === 'ticket' && sender.unitId !== info.id) verdict = 'forbidden';
-      else if (!info.members.has(userId) && !(actor && canOperate(actor, info, info.members))) verdict = 'forbidden';
+      else if (!info.members.has(userId)) {
+        if (info.path !== checkedPath) {
+          checkedPath = info.path;
+          covered = !!actor && mayOperateAt(actor, info.path);
+        }
+        if (!covered) verdict = 'forbidden';
+      }
       if (verdict) {
         counts[verdict] += Array.isArray(entry) ? entry.length : 1;
         continue;
@@ -573,10 +604,17 @@ export const DUTY_ROLES = [
 ] as const satisfies readonly Role[];
 
 /** May this actor act for the unit? A member always may; otherwise a duty role covering its home node. */
-export function canOperate(actor: Pick<Actor, 'userId' | 'role' | 'nodePath'>, unit: { path: string }, members: Set<string>): boolean {
-  if (members.has(actor.userId)) return true;
-  return (DUTY_ROLES as readonly string[]).includes(actor.role) && coversPath(actor, unit.path);
+export function canOperate(actor: Pick<Actor, 'userId' | 'role' | 'nodePath'>, unit: { path: string }, members: ReadonlySet<string>): boolean {
+  return members.has(actor.userId) || mayOperateAt(actor, unit.path);
 }
+
+/** Whether a non-member may operate units at this path: duty staff whose jurisdiction covers it. */
+function mayOperateAt(actor: Pick<Actor, 'role' | 'nodePath'>, path: string): boolean {
+  return (DUTY_ROLES as readonly string[]).includes(actor.role) && coversPath(actor, path);
+}
+
+/** The member set of a unit without members, shared (never written to). */
+const NO_MEMBERS: ReadonlySet<string> = new Set<string>();
 
 const runtimes = new WeakMap<AppContext, UnitsRuntime>();
 

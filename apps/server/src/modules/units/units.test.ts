@@ -5,7 +5,9 @@ import { coverage, detectCheckpoints, simplifyTrack } from './analysis.js';
 import { lateStartMinutes, localDayStart } from './patrol-routes.js';
 import { DEFAULT_RULES, IngestFilter, PositionStore, distanceM, type LiveSlot, type Ping, type RuleSlot } from './positions.js';
 import { unitsRuntime } from './runtime.js';
-import { partitionName } from './writer.js';
+import { encodeTrackCopy, partitionName } from './writer.js';
+import { unitIds } from './unit-ids.js';
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { PositionsBody } from './http.js';
 import { fastPositionsBody, isUuid, pingsOf, UUID_PATTERN } from './routes.js';
@@ -488,6 +490,27 @@ describe('positions body scanner', () => {
       `{"points":[${Array.from({ length: 5001 }, () => '{"t":1,"lon":1,"lat":1}').join(',')}]}`,
     ];
     for (const text of odd) assert.equal(scanPositionsBody(Buffer.from(text)), null, text.slice(0, 80));
+  });
+
+  it('numbers the points of registered units, and the track COPY is the same bytes with or without the number', () => {
+    const id = randomUUID();
+    const text = `{"points":[{"unitId":"${id}","t":${NOW},"lon":118.5,"lat":37,"speed":null},{"unitId":"${U}","t":${NOW},"lon":118.5,"lat":37}]}`;
+    const before = scanPositionsBody(Buffer.from(text))!.points;
+    assert.deepEqual(before.map((p) => p.unitNo), [-1, -1]);
+    const no = unitIds.register(id.toUpperCase());
+    assert.equal(unitIds.register(id), no, 'one number per id');
+    const after = scanPositionsBody(Buffer.from(text))!.points;
+    assert.equal(after[0]!.unitNo, no);
+    assert.equal(after[0]!.unitId, id);
+    assert.equal(after[1]!.unitNo, -1);
+    // Enough other ids to rehash the registry's table: numbers and lookups stay.
+    const others = Array.from({ length: 3000 }, () => randomUUID());
+    const nos = others.map((o) => unitIds.register(o));
+    assert.equal(new Set(nos).size, others.length);
+    assert.equal(scanPositionsBody(Buffer.from(text))!.points[0]!.unitNo, no);
+    assert.ok(others.every((o, k) => unitIds.idOf(nos[k]!) === o));
+    assert.deepEqual(encodeTrackCopy(after), encodeTrackCopy(after.map((p) => ({ ...p, unitNo: -1 }))));
+    assert.deepEqual(encodeTrackCopy(after.slice(0, 1)).subarray(25, 41), Buffer.from(id.replace(/-/g, ''), 'hex'), 'the id follows the header and the field count');
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Database } from '../../platform/db/index.js';
 import { pgErrorCode } from '../../platform/http/errors.js';
 import type { Ping } from './positions.js';
+import { unitIds } from './unit-ids.js';
 
 const DAY = 86_400_000;
 
@@ -57,7 +58,8 @@ function hexNibble(c: number): number {
 /**
  * Track rows in PostgreSQL's binary COPY format (unit_id, t, lon, lat, accuracy, speed, heading):
  * no text for the server to parse, and no Date or string per row here. Unit ids are uuids (checked
- * against the unit table before a point is stored); t is epoch milliseconds, stored to the microsecond.
+ * against the unit table before a point is stored), copied from the registry when the row carries its
+ * unit's number (`Ping.unitNo`); t is epoch milliseconds, stored to the microsecond.
  */
 export function encodeTrackCopy(rows: readonly Ping[], allocate: (bytes: number) => Buffer = Buffer.allocUnsafe): Buffer {
   const b = allocate(COPY_HEADER.length + 8 + rows.length * COPY_ROW_BYTES + 2);
@@ -67,16 +69,28 @@ export function encodeTrackCopy(rows: readonly Ping[], allocate: (bytes: number)
   v.setInt32(o, 0); // flags
   v.setInt32(o + 4, 0); // header extension length
   o += 8;
+  const words = unitIds.table;
+  const known = unitIds.size;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     v.setInt16(o, 7);
     v.setInt32(o + 2, 16);
     o += 6;
-    const u = r.unitId;
-    for (let c = 0; c < u.length; c++) {
-      const hi = u.charCodeAt(c);
-      if (hi === 45) continue; // '-'
-      b[o++] = (hexNibble(hi) << 4) | hexNibble(u.charCodeAt(++c));
+    const no = r.unitNo ?? -1;
+    if (no >= 0 && no < known) {
+      const w = 4 * no;
+      v.setInt32(o, words[w]!);
+      v.setInt32(o + 4, words[w + 1]!);
+      v.setInt32(o + 8, words[w + 2]!);
+      v.setInt32(o + 12, words[w + 3]!);
+      o += 16;
+    } else {
+      const u = r.unitId;
+      for (let c = 0; c < u.length; c++) {
+        const hi = u.charCodeAt(c);
+        if (hi === 45) continue; // '-'
+        b[o++] = (hexNibble(hi) << 4) | hexNibble(u.charCodeAt(++c));
+      }
     }
     // int64 microseconds since 2000-01-01 as two 32-bit halves (exact below 2^53, no BigInt per row).
     const us = Math.round((r.t - PG_EPOCH_MS) * 1000);
