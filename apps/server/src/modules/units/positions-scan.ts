@@ -27,6 +27,7 @@ export class ScannedPositions {
  */
 export function scanPositionsBody(body: Buffer): ScannedPositions | null {
   scanner.b = body;
+  scanner.view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   scanner.i = 0;
   try {
     return scanner.body();
@@ -35,10 +36,12 @@ export function scanPositionsBody(body: Buffer): ScannedPositions | null {
     throw err;
   } finally {
     scanner.b = EMPTY;
+    scanner.view = EMPTY_VIEW;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 /** 10^0 … 10^22: exactly representable, so m / 10^f (m < 2^53) is the correctly rounded value (Clinger's fast path). */
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const TWO_53 = 9_007_199_254_740_992;
@@ -72,6 +75,7 @@ function hex(b: Buffer, at: number, n: number): number {
 
 class Scanner {
   b: Buffer = EMPTY;
+  view: DataView = EMPTY_VIEW;
   i = 0;
   /** The registry number of the id uuid() read last (-1: not registered). */
   unitNo = -1;
@@ -224,6 +228,13 @@ class Scanner {
     const b = this.b;
     const start = this.i;
     if (start + 37 > b.length || b[start + 36] !== 34) this.fail();
+    // A registered unit's id is a valid one (unit-ids.ts registers only those): found by its text.
+    const known = unitIds.findText(this.view, start);
+    if (known >= 0) {
+      this.i = start + 37;
+      this.unitNo = known;
+      return unitIds.idOf(known);
+    }
     // xxxxxxxx-xxxx-Mxxx-Nxxx-xxxxxxxxxxxx as four 32-bit words (hex() flags a digit that is not lower-case hex).
     if (b[start + 8] !== 45 || b[start + 13] !== 45 || b[start + 18] !== 45 || b[start + 23] !== 45) this.fail();
     const w0 = hex(b, start, 8);
@@ -241,9 +252,8 @@ class Scanner {
     const max = w0 === -1 && w1 === -1 && w2 === -1 && w3 === -1;
     if (!ordinary && !nil && !max) this.fail();
     this.i = start + 37;
-    const no = unitIds.find(w0, w1, w2, w3);
-    this.unitNo = no;
-    return no >= 0 ? unitIds.idOf(no) : b.toString('latin1', start, start + 36);
+    this.unitNo = -1;
+    return b.toString('latin1', start, start + 36);
   }
 
   body(): ScannedPositions {

@@ -45,7 +45,7 @@ export interface UnitInfo extends RuleSlot, LiveSlot {
   members: ReadonlySet<string>;
   rules: RuleState | null;
   live: LiveHandle | null;
-  /** The unit's number in the process's registry of unit ids (Ping.unitNo). */
+  /** The unit's number in the process's registry of unit ids (Ping.unitNo); -1 if it has none. */
   no: number;
   /** Ingest scratch: the batch that last grouped this unit, and the unit's index in that batch. */
   batch: number;
@@ -276,7 +276,7 @@ export class UnitsRuntime {
     if (known) return Object.assign(known, facts);
     const info: UnitInfo = { id: r.id, ...facts, rules: null, live: null, no: unitIds.register(r.id), batch: 0, slot: 0, publish: false };
     this.directory.set(r.id, info);
-    this.byNo[info.no] = info;
+    if (info.no >= 0) this.byNo[info.no] = info;
     return info;
   }
 
@@ -323,7 +323,7 @@ export class UnitsRuntime {
         Object.assign(gone, { onDuty: false, retired: true });
         this.positions.remove(id);
         told.push(gone);
-        this.byNo[gone.no] = undefined;
+        if (gone.no >= 0) this.byNo[gone.no] = undefined;
       }
       this.directory.delete(id);
     }

@@ -499,6 +499,7 @@ describe('positions body scanner', () => {
     assert.deepEqual(before.map((p) => p.unitNo), [-1, -1]);
     const no = unitIds.register(id.toUpperCase());
     assert.equal(unitIds.register(id), no, 'one number per id');
+    assert.equal(unitIds.register('3f1c2b4a-5d6e-0f70-8a9b-0c1d2e3f4a5b'), -1, 'a version the body schema refuses gets no number');
     const after = scanPositionsBody(Buffer.from(text))!.points;
     assert.equal(after[0]!.unitNo, no);
     assert.equal(after[0]!.unitId, id);
