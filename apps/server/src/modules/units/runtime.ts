@@ -69,6 +69,8 @@ export const UNITS_CHANGED = 'units.changed';
 export const POSITIONS_CHANGED = 'units.positions';
 /** Unit ids per platform-bus message: a uuid takes 39 bytes of JSON, the envelope about 60 (MAX_PAYLOAD_BYTES). */
 export const IDS_PER_MESSAGE = Math.floor((MAX_PAYLOAD_BYTES - 100) / 39);
+/** Unknown unit ids remembered at most (then forgotten all at once and looked up again when sent). */
+const MAX_MISSING_IDS = 10_000;
 /** Without Redis, changed unit ids go to the other instances at most this often. */
 const BUS_FAN_OUT_MS = 1000;
 const REDIS_CHANNEL = 'pingan:units:positions';
@@ -96,7 +98,12 @@ export class UnitsRuntime {
   readonly positions: PositionStore;
   readonly writer: TrackWriter;
   readonly totals: Counts = emptyCounts();
-  private directory = new Map<string, UnitInfo | null>();
+  private directory = new Map<string, UnitInfo>();
+  /**
+   * Ids asked for that the unit table does not hold, so they are not looked up again; bounded (cleared
+   * when full), or a sender making up ids would grow it without end.
+   */
+  private missing = new Set<string>();
   /** The directory's units by their number in the registry of unit ids (what the body scanner yields). */
   private byNo: (UnitInfo | undefined)[] = [];
   /**
@@ -272,6 +279,7 @@ export class UnitsRuntime {
       retired: r.retired_at !== null,
       members: r.members?.length ? new Set(r.members) : NO_MEMBERS,
     };
+    this.missing.delete(r.id);
     const known = this.directory.get(r.id);
     if (known) return Object.assign(known, facts);
     const info: UnitInfo = { id: r.id, ...facts, rules: null, live: null, no: unitIds.register(r.id), batch: 0, slot: 0, publish: false };
@@ -287,12 +295,28 @@ export class UnitsRuntime {
     return path;
   }
 
+  /** The unit's record, null when the unit table has no such unit, undefined when not looked up yet. */
+  private known(id: string): UnitInfo | null | undefined {
+    return this.directory.get(id) ?? (this.missing.has(id) ? null : undefined);
+  }
+
+  /** How many unknown ids are remembered (bounded by MAX_MISSING_IDS). */
+  get missingIds(): number {
+    return this.missing.size;
+  }
+
+  private markMissing(id: string): void {
+    if (this.directory.has(id)) return;
+    if (this.missing.size >= MAX_MISSING_IDS) this.missing.clear();
+    this.missing.add(id);
+  }
+
   async unit(id: string): Promise<UnitInfo | null> {
-    const known = this.directory.get(id);
+    const known = this.known(id);
     if (known !== undefined) return known;
     const [row] = await this.loadUnits([id]);
     if (!row) {
-      this.directory.set(id, null);
+      this.markMissing(id);
       return null;
     }
     return this.remember(row);
@@ -393,7 +417,7 @@ export class UnitsRuntime {
     for (let i = 0; i < n; i++) {
       const p = pings[i]!;
       const no = p.unitNo ?? -1;
-      const info = (no >= 0 ? this.byNo[no] : undefined) ?? this.directory.get(p.unitId);
+      const info = (no >= 0 ? this.byNo[no] : undefined) ?? this.known(p.unitId);
       infos[i] = info;
       if (info === undefined) (unknown ??= []).push(p.unitId);
     }
@@ -401,8 +425,8 @@ export class UnitsRuntime {
     if (unknown) {
       const ids = [...new Set(unknown)].filter((id) => UUID_TEXT.test(id));
       if (ids.length) for (const r of await this.loadUnits(ids)) this.remember(r);
-      for (const id of unknown) if (!this.directory.has(id)) this.directory.set(id, null);
-      for (let i = 0; i < n; i++) infos[i] ??= this.directory.get(pings[i]!.unitId);
+      for (const id of unknown) this.markMissing(id);
+      for (let i = 0; i < n; i++) infos[i] ??= this.directory.get(pings[i]!.unitId) ?? null;
     }
     // Group by unit, synchronously (the record's batch stamp is scratch for this loop only); most
     // batches carry one point per unit, so no list until a unit repeats.

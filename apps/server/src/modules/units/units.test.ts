@@ -600,6 +600,17 @@ describe('units over HTTP', () => {
     await runtime().refreshUnits(ids.map((r) => r.id));
   };
 
+  it('counts points of made-up units as unknown, and remembers a bounded number of such ids', async () => {
+    const dispatcher = t.fx.userIds.get(userNameFor('dispatcher', 'above'))!;
+    const sender = { kind: 'session' as const, userId: dispatcher };
+    const made = Array.from({ length: 10_050 }, () => randomUUID());
+    const counts = await runtime().ingest(sender, made.map((unitId) => ({ unitId, t: Date.now(), lon: 118.55, lat: 36.95, accuracy: null, speed: null, heading: null })));
+    assert.equal(counts.unknown_unit, made.length);
+    assert.ok(runtime().missingIds > 0 && runtime().missingIds <= 10_000, `${runtime().missingIds} unknown ids remembered`);
+    const again = await runtime().ingest(sender, [{ unitId: made.at(-1)!, t: Date.now(), lon: 118.55, lat: 36.95, accuracy: null, speed: null, heading: null }]);
+    assert.equal(again.unknown_unit, 1);
+  });
+
   it('replays the track (audited) and converts coordinates', async () => {
     const from = new Date(Date.now() - 3_600_000).toISOString();
     const to = new Date(Date.now() + 3_600_000).toISOString();
