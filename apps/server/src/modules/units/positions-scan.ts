@@ -21,9 +21,9 @@ export class ScannedPositions {
  * with any JSON whitespace and key order — that yields the values JSON.parse and the zod schema would.
  * It answers null for anything else (another key, an escape, an exponent it cannot read exactly, a
  * value the schema rejects, bad JSON), and then the route parses the body the ordinary way, so zod
- * stays the schema of record and words every error. A point's unit is looked up by the id's bits in the
- * registry of unit ids: a known unit's number goes with the point, so the ingest path finds the unit
- * by index, and its id is one string in every batch.
+ * stays the schema of record and words every error. A point's unit is looked up by the id's text in the
+ * registry of unit ids (unit-ids.ts): a registered unit's number goes with the point, so the ingest path
+ * finds the unit by index, and its id is one string in every batch; any other id is read as a new string.
  */
 export function scanPositionsBody(body: Buffer): ScannedPositions | null {
   scanner.b = body;
